@@ -48,7 +48,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new Error('Arca configuration is invalid: ARCA_KMS_KEY_ID is required when ARCA_KEYRING=kms');
   }
   if (config.ARCA_KEYRING === 'local' && !config.ARCA_LOCAL_MASTER_KEY_FILE) {
-    throw new Error('Arca configuration is invalid: ARCA_LOCAL_MASTER_KEY_FILE is required when ARCA_KEYRING=local');
+    throw new Error(
+      'Arca configuration is invalid: ARCA_LOCAL_MASTER_KEY_FILE is required when ARCA_KEYRING=local',
+    );
   }
   if (!config.ARCA_JWKS_URL && !config.ARCA_JWKS_FILE) {
     throw new Error('Arca configuration is invalid: one of ARCA_JWKS_URL or ARCA_JWKS_FILE is required');

@@ -22,6 +22,8 @@ export interface SealedValue {
 }
 
 const AAD_PREFIX = 'arca-seal-v1';
+/** Without it Node accepts a truncated tag (down to 4 bytes) on open, weakening forgery resistance. */
+const TAG_LENGTH = 16;
 
 function toEncryptionContext(context: SealContext): EncryptionContext {
   return { vault: context.vault, kind: context.kind, name: context.name, version: context.version };
@@ -40,10 +42,16 @@ export class Barrier {
     const dataKey = await this.keyring.generateDataKey(encryptionContext);
     try {
       const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', dataKey.plaintext, iv);
+      const cipher = createCipheriv('aes-256-gcm', dataKey.plaintext, iv, { authTagLength: TAG_LENGTH });
       cipher.setAAD(additionalData(encryptionContext));
       const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-      return { keyring: this.keyring.id, wrappedKey: dataKey.wrapped, iv, tag: cipher.getAuthTag(), ciphertext };
+      return {
+        keyring: this.keyring.id,
+        wrappedKey: dataKey.wrapped,
+        iv,
+        tag: cipher.getAuthTag(),
+        ciphertext,
+      };
     } finally {
       dataKey.plaintext.fill(0);
     }
@@ -54,7 +62,7 @@ export class Barrier {
     const encryptionContext = toEncryptionContext(context);
     const key = await this.keyring.unwrapDataKey(sealed.wrappedKey, encryptionContext);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv);
+      const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv, { authTagLength: TAG_LENGTH });
       decipher.setAAD(additionalData(encryptionContext));
       decipher.setAuthTag(sealed.tag);
       return Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]);

@@ -10,7 +10,11 @@ export interface DataKeyCacheLimits {
   readonly maxEntries: number;
 }
 
-export const defaultCacheLimits: DataKeyCacheLimits = { maxAgeMs: 5 * 60_000, maxUses: 10_000, maxEntries: 1_000 };
+export const defaultCacheLimits: DataKeyCacheLimits = {
+  maxAgeMs: 5 * 60_000,
+  maxUses: 10_000,
+  maxEntries: 1_000,
+};
 
 interface Entry {
   readonly key: Buffer;
@@ -61,7 +65,7 @@ export class CachingKeyring implements Keyring {
       hit.key.fill(0);
     }
     const key = await this.inner.unwrapDataKey(wrapped, context);
-    this.remember(id, key);
+    this.remember(id, key, 1); // this open is the key's first use
     return key;
   }
 
@@ -70,17 +74,32 @@ export class CachingKeyring implements Keyring {
     this.entries.clear();
   }
 
-  private remember(id: string, key: Buffer): void {
-    if (this.limits.maxEntries <= 0 || this.limits.maxUses <= 0) return;
+  private remember(id: string, key: Buffer, uses = 0): void {
+    this.forget(id); // a concurrent miss for the same key must not evict an unrelated entry
+    this.dropExpired();
+    if (this.limits.maxEntries <= 0 || uses >= this.limits.maxUses) return;
     while (this.entries.size >= this.limits.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.get(oldest)?.key.fill(0);
-      this.entries.delete(oldest);
+      this.forget(this.entries.keys().next().value as string);
     }
-    this.entries.set(id, { key: Buffer.from(key), expiresAt: this.now() + this.limits.maxAgeMs, uses: 0 });
+    this.entries.set(id, { key: Buffer.from(key), expiresAt: this.now() + this.limits.maxAgeMs, uses });
+  }
+
+  private forget(id: string): void {
+    this.entries.get(id)?.key.fill(0);
+    this.entries.delete(id);
+  }
+
+  /** Expired keys are zeroed on the next miss rather than lingering until evicted. */
+  private dropExpired(): void {
+    const now = this.now();
+    for (const [id, entry] of this.entries) if (entry.expiresAt <= now) this.forget(id);
   }
 
   private cacheKey(wrapped: Buffer, context: EncryptionContext): string {
-    return createHash('sha256').update(wrapped).update('\0').update(canonicalContext(context)).digest('base64');
+    return createHash('sha256')
+      .update(wrapped)
+      .update('\0')
+      .update(canonicalContext(context))
+      .digest('base64');
   }
 }

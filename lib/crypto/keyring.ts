@@ -21,5 +21,9 @@ export interface Keyring {
 
 /** Deterministic serialisation of a context, for use as additional data. */
 export function canonicalContext(context: EncryptionContext): string {
-  return JSON.stringify(Object.keys(context).sort().map((k) => [k, context[k]]));
+  return JSON.stringify(
+    Object.keys(context)
+      .sort()
+      .map((k) => [k, context[k]]),
+  );
 }

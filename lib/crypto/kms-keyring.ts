@@ -20,8 +20,10 @@ export class KmsKeyring implements Keyring {
 
   async generateDataKey(context: EncryptionContext): Promise<DataKey> {
     this.calls++;
-    const out = await this.send(
-      new GenerateDataKeyCommand({ KeyId: this.id, KeySpec: 'AES_256', EncryptionContext: { ...context } }),
+    const out = await this.send(() =>
+      this.client.send(
+        new GenerateDataKeyCommand({ KeyId: this.id, KeySpec: 'AES_256', EncryptionContext: { ...context } }),
+      ),
     );
     if (!out.Plaintext || !out.CiphertextBlob) throw new ServiceUnavailableError('KMS returned no data key');
     return { plaintext: Buffer.from(out.Plaintext), wrapped: Buffer.from(out.CiphertextBlob) };
@@ -29,17 +31,19 @@ export class KmsKeyring implements Keyring {
 
   async unwrapDataKey(wrapped: Buffer, context: EncryptionContext): Promise<Buffer> {
     this.calls++;
-    const out = await this.send(
-      new DecryptCommand({ KeyId: this.id, CiphertextBlob: wrapped, EncryptionContext: { ...context } }),
+    const out = await this.send(() =>
+      this.client.send(
+        new DecryptCommand({ KeyId: this.id, CiphertextBlob: wrapped, EncryptionContext: { ...context } }),
+      ),
     );
     if (!out.Plaintext) throw new ServiceUnavailableError('KMS returned no plaintext');
     return Buffer.from(out.Plaintext);
   }
 
   /** Translates KMS failures into ours; messages name the condition, never material. */
-  private async send<T>(command: Parameters<KMSClient['send']>[0]): Promise<T> {
+  private async send<T>(call: () => Promise<T>): Promise<T> {
     try {
-      return (await this.client.send(command as never)) as T;
+      return await call();
     } catch (error) {
       const name = (error as { name?: string }).name ?? '';
       if (name === 'InvalidCiphertextException' || name === 'IncorrectKeyException') {

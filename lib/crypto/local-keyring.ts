@@ -14,7 +14,10 @@ const FORMAT = 1;
 export class LocalKeyring implements Keyring {
   readonly id: string;
 
-  private constructor(private readonly masterKey: Buffer, id: string) {
+  private constructor(
+    private readonly masterKey: Buffer,
+    id: string,
+  ) {
     this.id = id;
   }
 
@@ -27,7 +30,12 @@ export class LocalKeyring implements Keyring {
   static fromFile(path: string): LocalKeyring {
     if (!existsSync(path)) {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      writeFileSync(path, randomBytes(32), { mode: 0o600, flag: 'wx' });
+      try {
+        writeFileSync(path, randomBytes(32), { mode: 0o600, flag: 'wx' });
+      } catch (error) {
+        // Another process created it between the check and the write: use theirs.
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
     }
     return LocalKeyring.fromKey(readFileSync(path));
   }
@@ -38,7 +46,8 @@ export class LocalKeyring implements Keyring {
   }
 
   async unwrapDataKey(wrapped: Buffer, context: EncryptionContext): Promise<Buffer> {
-    if (wrapped.length !== 61 || wrapped[0] !== FORMAT) throw new CryptoIntegrityError('wrapped data key is malformed');
+    if (wrapped.length !== 61 || wrapped[0] !== FORMAT)
+      throw new CryptoIntegrityError('wrapped data key is malformed');
     const decipher = createDecipheriv('aes-256-gcm', this.masterKey, wrapped.subarray(1, 13));
     decipher.setAAD(Buffer.from(canonicalContext(context)));
     decipher.setAuthTag(wrapped.subarray(13, 29));

@@ -1,0 +1,12 @@
+import { ok } from '#lib/http/responses.ts';
+import { vaultOperation } from '#lib/http/vault-operation.ts';
+import { secretUseCase } from '#lib/runtime/secrets.ts';
+import { makeGetDeletedSecret } from '#lib/secrets/delete-secret.ts';
+import { deletedSecretBundle } from '#lib/secrets/secret-bundles.ts';
+
+const getDeletedSecret = secretUseCase(makeGetDeletedSecret);
+
+export const handler = vaultOperation('GetDeletedSecret', async (request) => {
+  const head = await getDeletedSecret()(request.vault.name, request.params.name);
+  return ok(deletedSecretBundle(request.vault, head));
+});

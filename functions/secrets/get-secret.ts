@@ -1,0 +1,16 @@
+import { ok } from '#lib/http/responses.ts';
+import { vaultOperation } from '#lib/http/vault-operation.ts';
+import { secretUseCase } from '#lib/runtime/secrets.ts';
+import { makeGetSecret } from '#lib/secrets/get-secret.ts';
+import { secretBundle } from '#lib/secrets/secret-bundles.ts';
+
+const getSecret = secretUseCase(makeGetSecret);
+
+export const handler = vaultOperation('GetSecret', async (request) => {
+  const { secret, value } = await getSecret()(
+    request.vault.name,
+    request.params.name,
+    request.params.version,
+  );
+  return ok(secretBundle(request.vault, secret, value));
+});

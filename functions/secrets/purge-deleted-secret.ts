@@ -1,0 +1,11 @@
+import { noContent } from '#lib/http/responses.ts';
+import { vaultOperation } from '#lib/http/vault-operation.ts';
+import { secretUseCase } from '#lib/runtime/secrets.ts';
+import { makePurgeDeletedSecret } from '#lib/secrets/delete-secret.ts';
+
+const purgeDeletedSecret = secretUseCase(makePurgeDeletedSecret);
+
+export const handler = vaultOperation('PurgeDeletedSecret', async (request) => {
+  await purgeDeletedSecret()(request.vault.name, request.params.name);
+  return noContent();
+});

@@ -1,0 +1,13 @@
+import { ok } from '#lib/http/responses.ts';
+import { vaultOperation } from '#lib/http/vault-operation.ts';
+import { secretUseCase } from '#lib/runtime/secrets.ts';
+import { makeRecoverDeletedSecret } from '#lib/secrets/delete-secret.ts';
+import { secretBundle } from '#lib/secrets/secret-bundles.ts';
+
+const recoverDeletedSecret = secretUseCase(makeRecoverDeletedSecret);
+
+export const handler = vaultOperation('RecoverDeletedSecret', async (request) => {
+  const head = await recoverDeletedSecret()(request.vault.name, request.params.name);
+  const { sealed: _sealed, ...meta } = head.latest;
+  return ok(secretBundle(request.vault, meta));
+});

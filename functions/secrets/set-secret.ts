@@ -1,0 +1,15 @@
+import { parseBody } from '#lib/http/body.ts';
+import { ok } from '#lib/http/responses.ts';
+import { vaultOperation } from '#lib/http/vault-operation.ts';
+import { secretUseCase } from '#lib/runtime/secrets.ts';
+import { secretBundle } from '#lib/secrets/secret-bundles.ts';
+import { setSecretSchema } from '#lib/secrets/secret-schemas.ts';
+import { makeSetSecret } from '#lib/secrets/set-secret.ts';
+
+const setSecret = secretUseCase(makeSetSecret);
+
+export const handler = vaultOperation('SetSecret', async (request) => {
+  const input = parseBody(setSecretSchema, request.body);
+  const { secret, value } = await setSecret()(request.vault.name, request.params.name, input);
+  return ok(secretBundle(request.vault, secret, value));
+});

@@ -1,0 +1,15 @@
+import { parseBody } from '#lib/http/body.ts';
+import { ok } from '#lib/http/responses.ts';
+import { vaultOperation } from '#lib/http/vault-operation.ts';
+import { secretUseCase } from '#lib/runtime/secrets.ts';
+import { secretBundle } from '#lib/secrets/secret-bundles.ts';
+import { updateSecretSchema } from '#lib/secrets/secret-schemas.ts';
+import { makeUpdateSecret } from '#lib/secrets/update-secret.ts';
+
+const updateSecret = secretUseCase(makeUpdateSecret);
+
+export const handler = vaultOperation('UpdateSecret', async (request) => {
+  const input = parseBody(updateSecretSchema, request.body);
+  const secret = await updateSecret()(request.vault.name, request.params.name, request.params.version, input);
+  return ok(secretBundle(request.vault, secret));
+});

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTableIfMissing } from '../store/create-table.ts';
+import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
+import { createGateway, loadHandlers } from './gateway.ts';
+import { ensureLocalCa } from './local-ca.ts';
+import { LocalIssuer } from './oidc-issuer.ts';
+
+export interface LocalVaultOptions {
+  /** Where keys, CA, issuer state and DynamoDB Local's files live. */
+  readonly dataDir: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly host?: string;
+  /** Use this DynamoDB endpoint instead of starting DynamoDB Local (tests share one). */
+  readonly dynamoDbEndpoint?: string;
+  readonly tableName?: string;
+  readonly defaultVault?: string;
+  /** Extra handler settings (ARCA_* variables), e.g. a short retention in tests. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** What local.json holds: everything a client needs to talk to this vault. */
+export interface LocalVaultInfo {
+  readonly vaultUrl: string;
+  readonly authorityHost: string;
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly caCertPath: string;
+}
+
+export interface LocalVault {
+  readonly info: LocalVaultInfo;
+  readonly port: number;
+  readonly issuer: LocalIssuer;
+  readonly dynamoDbEndpoint: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Local mode: DynamoDB Local, a local CA, a local OIDC issuer, and an HTTPS
+ * gateway in front of the very handler modules Lambda runs. Handlers are
+ * configured through the same ARCA_* variables as on AWS.
+ */
+export async function startLocalVault(options: LocalVaultOptions): Promise<LocalVault> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const tenantId = localTenant(dataDir);
+  const tls = await ensureLocalCa(join(dataDir, 'tls'));
+  const dynamo: DynamoDbLocal = options.dynamoDbEndpoint
+    ? { endpoint: options.dynamoDbEndpoint, stop: async () => undefined }
+    : await startDynamoDbLocal({ dataPath: join(dataDir, 'dynamodb') });
+  const server = createServer({ cert: tls.certPem, key: tls.keyPem, keepAliveTimeout: 30_000 });
+  try {
+    const tableName = options.tableName ?? 'arca';
+    const client = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await createTableIfMissing(client, tableName);
+    client.destroy();
+
+    const port = await listen(server, options.port, options.host ?? '127.0.0.1');
+    const authorityHost = `https://localhost:${port}`;
+    const issuer = await LocalIssuer.open({ dir: join(dataDir, 'issuer'), authorityHost, tenantId });
+    Object.assign(process.env, {
+      ARCA_TABLE_NAME: tableName,
+      ARCA_DYNAMODB_ENDPOINT: dynamo.endpoint,
+      ARCA_KEYRING: 'local',
+      ARCA_LOCAL_MASTER_KEY_FILE: join(dataDir, 'keys', 'master.key'),
+      ARCA_TOKEN_ISSUER: issuer.issuer,
+      ARCA_TOKEN_AUDIENCE: 'https://vault.azure.net',
+      ARCA_JWKS_FILE: issuer.jwksPath,
+      ARCA_TENANT_ID: tenantId,
+      ARCA_CHALLENGE_AUTHORITY: authorityHost,
+      ARCA_CHALLENGE_RESOURCE: 'https://vault.azure.net',
+      ARCA_VAULT_DOMAIN: 'localhost',
+      ARCA_DEFAULT_VAULT: options.defaultVault ?? 'dev',
+      ...options.env,
+    });
+    server.on(
+      'request',
+      createGateway(await loadHandlers(), (request) => issuer.handle(request)),
+    );
+
+    const dev = await issuer.ensureDevClient();
+    const info: LocalVaultInfo = {
+      vaultUrl: `https://localhost:${port}`,
+      authorityHost,
+      tenantId,
+      clientId: dev.clientId,
+      clientSecret: dev.clientSecret,
+      caCertPath: tls.caCertPath,
+    };
+    writeFileSync(join(dataDir, 'local.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+    return {
+      info,
+      port,
+      issuer,
+      dynamoDbEndpoint: dynamo.endpoint,
+      close: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((done) => server.close(() => done()));
+        await dynamo.stop();
+      },
+    };
+  } catch (error) {
+    server.close();
+    await dynamo.stop();
+    throw error;
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => done((server.address() as AddressInfo).port));
+  });
+}
+
+/** The local tenant id, made on first start and kept. */
+function localTenant(dataDir: string): string {
+  const file = join(dataDir, 'tenant.json');
+  if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { tenantId: string }).tenantId;
+  const tenantId = randomUUID();
+  writeFileSync(file, `${JSON.stringify({ tenantId })}\n`, { mode: 0o600 });
+  return tenantId;
+}

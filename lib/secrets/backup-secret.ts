@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import type { SealContext } from '../crypto/barrier.ts';
+import { CryptoIntegrityError } from '../crypto/errors.ts';
+import { BadParameterError } from '../errors.ts';
+import {
+  SECRET_NAME_PATTERN,
+  SECRET_VERSION_PATTERN,
+  type SecretVersion,
+  type SecretVersionMeta,
+} from './model.ts';
+import { lookupSecretName, secretNotFound } from './names.ts';
+import { sealContext, type SecretsDeps } from './secrets-deps.ts';
+
+/**
+ * A backup is an opaque blob: base64url of a small JSON envelope whose payload
+ * (every version, values included) is sealed by the barrier under kind
+ * 'backup-secret' and the secret's name. It holds no plaintext, and any change
+ * to it fails to open (400). It is not bound to the vault, so it restores into
+ * another vault of the same deployment (same key-encryption key), as in Azure.
+ */
+const FORMAT = 'arca-backup/secret/v1';
+
+interface BackupPayload {
+  readonly latestVersion: string;
+  readonly versions: readonly (Omit<SecretVersionMeta, 'name'> & { readonly value: string })[];
+}
+
+const backupContext = (name: string, nonce: string): SealContext => ({
+  vault: '*',
+  kind: 'backup-secret',
+  name: name.toLowerCase(),
+  version: nonce,
+});
+
+export function makeBackupSecret(deps: Pick<SecretsDeps, 'store' | 'barrier'>) {
+  return async (vault: string, rawName: string | undefined): Promise<string> => {
+    const name = lookupSecretName(rawName);
+    const [versions, head] = await Promise.all([
+      deps.store.allVersions(vault, name),
+      deps.store.getHead(vault, name),
+    ]);
+    if (!versions || !head || head.deletion) throw secretNotFound(name);
+    const payload: BackupPayload = {
+      latestVersion: head.latest.version,
+      versions: await Promise.all(
+        versions.map(async ({ sealed, name: stored, ...meta }) => ({
+          ...meta,
+          value: (await deps.barrier.open(sealed, sealContext(vault, stored, meta.version))).toString(
+            'base64',
+          ),
+        })),
+      ),
+    };
+    const nonce = randomBytes(16).toString('hex');
+    const sealed = await deps.barrier.seal(
+      Buffer.from(JSON.stringify(payload)),
+      backupContext(head.latest.name, nonce),
+    );
+    const envelope = {
+      format: FORMAT,
+      name: head.latest.name,
+      nonce,
+      keyring: sealed.keyring,
+      wrappedKey: sealed.wrappedKey.toString('base64'),
+      iv: sealed.iv.toString('base64'),
+      tag: sealed.tag.toString('base64'),
+      ciphertext: sealed.ciphertext.toString('base64'),
+    };
+    return Buffer.from(JSON.stringify(envelope)).toString('base64url');
+  };
+}
+
+export function makeRestoreSecret(deps: Pick<SecretsDeps, 'store' | 'barrier'>) {
+  return async (vault: string, blob: string) => {
+    const { name, payload } = await openBackup(deps, blob);
+    const versions: SecretVersion[] = await Promise.all(
+      payload.versions.map(async ({ value, ...meta }) => ({
+        ...meta,
+        name,
+        sealed: await deps.barrier.seal(Buffer.from(value, 'base64'), sealContext(vault, name, meta.version)),
+      })),
+    );
+    await deps.store.restore(vault, versions, payload.latestVersion);
+    const latest = versions.find((v) => v.version === payload.latestVersion) as SecretVersion;
+    const { sealed: _sealed, ...meta } = latest;
+    return meta as SecretVersionMeta;
+  };
+}
+
+const notABackup = () =>
+  new BadParameterError('Backup blob is corrupt or is not a secret backup made by this service.');
+
+async function openBackup(deps: Pick<SecretsDeps, 'barrier'>, blob: string) {
+  let envelope: Record<string, unknown>;
+  try {
+    envelope = JSON.parse(Buffer.from(blob, 'base64url').toString('utf8'));
+  } catch {
+    throw notABackup();
+  }
+  const { format, name, nonce, keyring, wrappedKey, iv, tag, ciphertext } = envelope ?? {};
+  const strings = [name, nonce, keyring, wrappedKey, iv, tag, ciphertext];
+  if (
+    format !== FORMAT ||
+    strings.some((s) => typeof s !== 'string') ||
+    !SECRET_NAME_PATTERN.test(name as string)
+  ) {
+    throw notABackup();
+  }
+  const b64 = (s: unknown) => Buffer.from(s as string, 'base64');
+  let payload: BackupPayload;
+  try {
+    const plaintext = await deps.barrier.open(
+      {
+        keyring: keyring as string,
+        wrappedKey: b64(wrappedKey),
+        iv: b64(iv),
+        tag: b64(tag),
+        ciphertext: b64(ciphertext),
+      },
+      backupContext(name as string, nonce as string),
+    );
+    payload = JSON.parse(plaintext.toString('utf8'));
+  } catch (error) {
+    if (error instanceof CryptoIntegrityError || error instanceof SyntaxError) throw notABackup();
+    throw error;
+  }
+  const valid =
+    Array.isArray(payload?.versions) &&
+    payload.versions.length > 0 &&
+    payload.versions.every((v) => SECRET_VERSION_PATTERN.test(v.version)) &&
+    payload.versions.some((v) => v.version === payload.latestVersion);
+  if (!valid) throw notABackup();
+  return { name: name as string, payload };
+}

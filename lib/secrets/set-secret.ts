@@ -1,0 +1,35 @@
+import type { SecretsDeps } from './secrets-deps.ts';
+import { sealContext } from './secrets-deps.ts';
+import type { SecretVersion } from './model.ts';
+import { requireSecretName } from './names.ts';
+import type { SetSecretInput } from './secret-schemas.ts';
+
+/** Stores a new version (sealed under a fresh data key) and makes it the latest. */
+export function makeSetSecret(deps: Pick<SecretsDeps, 'store' | 'barrier' | 'now' | 'newVersionId'>) {
+  return async (vault: string, rawName: string | undefined, input: SetSecretInput) => {
+    const name = requireSecretName(rawName);
+    const version = deps.newVersionId();
+    const now = deps.now();
+    const sealed = await deps.barrier.seal(
+      Buffer.from(input.value, 'utf8'),
+      sealContext(vault, name, version),
+    );
+    const attrs = input.attributes;
+    const secret: SecretVersion = {
+      name,
+      version,
+      attributes: {
+        enabled: attrs?.enabled ?? true,
+        ...(attrs?.nbf != null && { nbf: attrs.nbf }),
+        ...(attrs?.exp != null && { exp: attrs.exp }),
+        created: now,
+        updated: now,
+      },
+      ...(input.contentType != null && { contentType: input.contentType }),
+      ...(input.tags != null && { tags: input.tags }),
+      sealed,
+    };
+    await deps.store.putVersion(vault, secret);
+    return { secret, value: input.value };
+  };
+}

@@ -1,0 +1,49 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { collectionIndex, tableKeys } from './table-schema.ts';
+
+/**
+ * Creates the table when it is missing (local mode and tests; on AWS the CDK
+ * stack owns the table). Same schema as infra/, from table-schema.ts.
+ */
+export async function createTableIfMissing(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return false;
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+  }
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: tableKeys.partitionKey, AttributeType: 'S' },
+        { AttributeName: tableKeys.sortKey, AttributeType: 'S' },
+        { AttributeName: collectionIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: collectionIndex.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: tableKeys.partitionKey, KeyType: 'HASH' },
+        { AttributeName: tableKeys.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: collectionIndex.indexName,
+          KeySchema: [
+            { AttributeName: collectionIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: collectionIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...collectionIndex.nonKeyAttributes] },
+        },
+      ],
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    }),
+  );
+  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+  return true;
+}

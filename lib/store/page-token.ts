@@ -1,0 +1,23 @@
+import { BadParameterError } from '../errors.ts';
+
+/**
+ * Paging tokens ($skiptoken) are opaque to callers: base64url of a small JSON
+ * object naming where the next page starts. A token that does not decode to
+ * the expected shape is the caller's mistake: 400, never a 500.
+ */
+export function encodePageToken(position: Record<string, string>): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+export function decodePageToken(token: string, field: string, pattern: RegExp): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))?.[field];
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    throw new BadParameterError('The $skiptoken parameter is not a token this service issued.');
+  }
+  return value;
+}
