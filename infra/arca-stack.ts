@@ -41,7 +41,7 @@ export interface ArcaStackProps extends StackProps {
 const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /** A handler file may only read when every route it serves is a GET. */
-export function isReadOnly(handlerFile: string): boolean {
+function isReadOnly(handlerFile: string): boolean {
   return routes.filter((r) => r.handler === handlerFile).every((r) => r.method === 'GET');
 }
 

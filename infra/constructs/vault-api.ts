@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -57,6 +57,7 @@ export class VaultApi extends Construct {
   constructor(scope: Construct, id: string, props: VaultApiProps) {
     super(scope, id);
     this.api = new HttpApi(this, 'Api', {
+      apiName: Stack.of(this).stackName,
       description: 'Arca: the Azure Key Vault data-plane API',
       createDefaultStage: false,
       disableExecuteApiEndpoint: props.disableExecuteApiEndpoint ?? false,
