@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -55,7 +56,12 @@ export async function startLocalVault(options: LocalVaultOptions): Promise<Local
   const dynamo: DynamoDbLocal = options.dynamoDbEndpoint
     ? { endpoint: options.dynamoDbEndpoint, stop: async () => undefined }
     : await startDynamoDbLocal({ dataPath: join(dataDir, 'dynamodb') });
-  const server = createServer({ cert: tls.certPem, key: tls.keyPem, keepAliveTimeout: 30_000 });
+  const server = createServer({
+    cert: tls.certPem,
+    key: tls.keyPem,
+    keepAliveTimeout: 30_000,
+    SNICallback: vaultHostCertificates(join(dataDir, 'tls')),
+  });
   try {
     const tableName = options.tableName ?? 'arca';
     const client = new DynamoDBClient({
@@ -115,6 +121,25 @@ export async function startLocalVault(options: LocalVaultOptions): Promise<Local
     await dynamo.stop();
     throw error;
   }
+}
+
+/**
+ * Node, curl and browsers refuse a `*.localhost` wildcard, so each vault host
+ * ({vault}.localhost) gets its name added to the server certificate, issued by
+ * the local CA the first time a client asks for that name.
+ */
+function vaultHostCertificates(tlsDir: string) {
+  const contexts = new Map<string, Promise<SecureContext>>();
+  return (servername: string, done: (error: Error | null, context?: SecureContext) => void) => {
+    const name = servername.toLowerCase();
+    if (!/^[a-z][a-z0-9-]{1,22}[a-z0-9]\.localhost$/.test(name) || contexts.size > 1000) return done(null);
+    let context = contexts.get(name);
+    if (!context) {
+      context = ensureLocalCa(tlsDir, { hostNames: [name] }).then((t) => createSecureContext({ cert: t.certPem, key: t.keyPem }));
+      contexts.set(name, context);
+    }
+    context.then((c) => done(null, c), (error: Error) => done(error));
+  };
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

@@ -55,14 +55,14 @@ export interface MintTokenOptions {
 
 type Endpoint = 'discovery' | 'keys' | 'token' | 'interactive';
 
-const ENDPOINTS: Record<string, Endpoint> = {
-  'v2.0/.well-known/openid-configuration': 'discovery',
-  '.well-known/openid-configuration': 'discovery',
-  'discovery/v2.0/keys': 'keys',
-  'oauth2/v2.0/token': 'token',
-  'oauth2/v2.0/authorize': 'interactive',
-  'oauth2/v2.0/logout': 'interactive',
-};
+const ENDPOINTS = new Map<string, Endpoint>([
+  ['v2.0/.well-known/openid-configuration', 'discovery'],
+  ['.well-known/openid-configuration', 'discovery'],
+  ['discovery/v2.0/keys', 'keys'],
+  ['oauth2/v2.0/token', 'token'],
+  ['oauth2/v2.0/authorize', 'interactive'],
+  ['oauth2/v2.0/logout', 'interactive'],
+]);
 const ALG = 'RS256';
 const DEFAULT_AUDIENCES = ['https://vault.azure.net'];
 const TOKEN_LIFETIME_SECONDS = 3600;
@@ -161,7 +161,7 @@ export class LocalIssuer {
   async handle(request: IssuerRequest): Promise<IssuerResponse | undefined> {
     const pathname = request.path.split('?')[0] ?? '';
     const slash = pathname.indexOf('/', 1);
-    const endpoint = slash > 0 ? ENDPOINTS[pathname.slice(slash + 1)] : undefined;
+    const endpoint = slash > 0 ? ENDPOINTS.get(pathname.slice(slash + 1)) : undefined;
     if (!pathname.startsWith('/') || !endpoint) return undefined;
     const failure = new Failure(header(request, 'client-request-id'));
     if (pathname.slice(1, slash).toLowerCase() !== this.tenantId.toLowerCase()) {
@@ -205,20 +205,7 @@ export class LocalIssuer {
       subject_types_supported: ['pairwise'],
       id_token_signing_alg_values_supported: [ALG],
       scopes_supported: this.audiences.map((audience) => `${audience}/.default`),
-      claims_supported: [
-        'iss',
-        'aud',
-        'sub',
-        'oid',
-        'tid',
-        'appid',
-        'azp',
-        'iat',
-        'nbf',
-        'exp',
-        'jti',
-        'ver',
-      ],
+      claims_supported: CLAIMS,
       request_uri_parameter_supported: false,
       http_logout_supported: false,
       frontchannel_logout_supported: false,
@@ -321,11 +308,15 @@ export class LocalIssuer {
   }
 }
 
+const CLAIMS = ['iss', 'aud', 'sub', 'oid', 'tid', 'appid', 'azp', 'iat', 'nbf', 'exp', 'jti', 'ver'];
 const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
 const INTERACTIVE_UNSUPPORTED =
   'The local issuer supports only the client credentials grant at the token endpoint; no interactive sign-in.';
 
-/** Error responses in Entra's shape, which MSAL folds into the error it throws. */
+/**
+ * Error responses in Entra's shape. MSAL builds its error message from error_codes, timestamp,
+ * error_description, correlation_id and trace_id, so the description does not repeat them.
+ */
 class Failure {
   private readonly correlationId: string;
 
@@ -341,7 +332,7 @@ class Failure {
       .replace(/\.\d+Z$/, 'Z');
     const body = {
       error,
-      error_description: `${description}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${this.correlationId}\r\nTimestamp: ${timestamp}`,
+      error_description: description,
       error_codes: [code],
       timestamp,
       trace_id: traceId,

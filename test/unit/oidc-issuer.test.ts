@@ -182,8 +182,9 @@ describe('LocalIssuer', () => {
       authorityHost: `https://localhost:${port}`,
       scope: VAULT_SCOPE,
     });
-    assert.equal(run.error?.name, 'AuthenticationError');
-    assert.match(run.error?.message ?? '', /invalid_client/);
+    // @azure/identity turns every MSAL server error into AuthenticationRequiredError, as with Entra.
+    assert.equal(run.error?.name, 'AuthenticationRequiredError');
+    assert.match(run.error?.message ?? '', /^invalid_client: Error\(s\): 7000215 /);
     assert.doesNotMatch(run.error?.message ?? '', new RegExp(wrongSecret));
   });
 
