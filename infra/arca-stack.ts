@@ -55,7 +55,7 @@ function constructId(handlerFile: string): string {
     .join('');
 }
 
-function describe(served: readonly Route[]): string {
+function functionDescription(served: readonly Route[]): string {
   const keys = served.map((r) => `${r.method} ${r.path}`).join(', ');
   return `Arca ${served[0]?.operationId ?? ''}: ${keys}`.slice(0, 256);
 }
@@ -96,7 +96,7 @@ export class ArcaStack extends Stack {
       const fn = new OperationFunction(this, constructId(handlerFile), {
         handlerFile,
         projectRoot: props.projectRoot ?? repositoryRoot,
-        description: describe(routes.filter((r) => r.handler === handlerFile)),
+        description: functionDescription(routes.filter((r) => r.handler === handlerFile)),
         environment,
       });
       if (isReadOnly(handlerFile)) {
@@ -113,7 +113,9 @@ export class ArcaStack extends Stack {
     this.api = new VaultApi(this, 'VaultApi', {
       routes,
       functions: new Map([...functions].map(([file, fn]) => [file, fn.function])),
-      edgeJwt: props.edgeJwtAuthorizer ? { issuer: props.tokenIssuer, audience: props.tokenAudience } : undefined,
+      edgeJwt: props.edgeJwtAuthorizer
+        ? { issuer: props.tokenIssuer, audience: props.tokenAudience }
+        : undefined,
       disableExecuteApiEndpoint: Boolean(props.certificateArn),
     });
 

@@ -30,7 +30,9 @@ const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-conc
     ARCA_TEST_DYNAMODB_ENDPOINT: dynamo.endpoint,
   },
 });
-const code: number = await new Promise((done) => child.on('exit', (c, signal) => done(c ?? (signal ? 1 : 0))));
+const code: number = await new Promise((done) =>
+  child.on('exit', (c, signal) => done(c ?? (signal ? 1 : 0))),
+);
 await dynamo.stop();
 rmSync(work, { recursive: true, force: true });
 process.exit(code);

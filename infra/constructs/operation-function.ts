@@ -16,8 +16,9 @@ export interface OperationFunctionProps {
 }
 
 /**
- * Bundled in ESM; a few CommonJS dependencies still call require() for Node
- * built-ins, which esbuild's ESM output cannot do without this shim.
+ * Bundled as ESM, yet CommonJS code inside the bundle still calls require()
+ * (Node built-ins, optional packages of the AWS SDK), which esbuild's ESM
+ * output cannot do without a `require` in scope.
  */
 const requireShim =
   "import { createRequire as arcaCreateRequire } from 'node:module'; " +
@@ -77,7 +78,8 @@ export class OperationFunction extends Construct implements IGrantable {
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Active tracing: xray:PutTraceSegments and PutTelemetryRecords support no resource-level scoping.',
+      reason:
+        'Active tracing: xray:PutTraceSegments and PutTelemetryRecords support no resource-level scoping.',
     });
   }
 }

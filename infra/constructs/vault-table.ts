@@ -59,14 +59,14 @@ export class VaultTable extends Construct {
   /** Reads items and queries the collection index; no writes. */
   grantRead(grantee: IGrantable): Grant {
     const grant = this.table.grantReadData(grantee);
-    this.suppressIndexWildcard(grantee);
+    this.acknowledgeIndexWildcard(grantee);
     return grant;
   }
 
   /** Reads and writes items (transactions included). */
   grantReadWrite(grantee: IGrantable): Grant {
     const grant = this.table.grantReadWriteData(grantee);
-    this.suppressIndexWildcard(grantee);
+    this.acknowledgeIndexWildcard(grantee);
     const tableKeyReason =
       'DynamoDB grant for the table encryption key (encryption at rest), scoped to that one key ARN; ' +
       'it does not reach the vault key-encryption key.';
@@ -78,11 +78,12 @@ export class VaultTable extends Construct {
     return grant;
   }
 
-  private suppressIndexWildcard(grantee: IGrantable): void {
+  private acknowledgeIndexWildcard(grantee: IGrantable): void {
     const tableId = Stack.of(this).getLogicalId(this.table.node.defaultChild as CfnTable);
     acknowledge(grantee, {
       id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
-      reason: 'Item access covers the indexes of this one table (table/index/*): listing queries byCollection.',
+      reason:
+        'Item access covers the indexes of this one table (table/index/*): listing queries byCollection.',
     });
   }
 }

@@ -5,7 +5,7 @@ import { container } from '../runtime/container.ts';
 import { requireApiVersion } from './api-version.ts';
 import { challengeHeader } from './challenge.ts';
 import { errorResponse } from './error-boundary.ts';
-import { toProxyResult, type OperationResult } from './responses.ts';
+import { type OperationResult, toProxyResult } from './responses.ts';
 import { resolveVaultHost } from './vault-host.ts';
 import { bodyOf, headerOf, paramsOf, queryOf, type VaultRequest } from './vault-request.ts';
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import { createSecureContext, type SecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTableIfMissing } from '../store/create-table.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
@@ -33,6 +33,8 @@ export interface LocalVaultInfo {
   readonly clientId: string;
   readonly clientSecret: string;
   readonly caCertPath: string;
+  /** Where DynamoDB Local listens, for tools that want to look at the table. */
+  readonly dynamoDbEndpoint: string;
 }
 
 export interface LocalVault {
@@ -103,6 +105,7 @@ export async function startLocalVault(options: LocalVaultOptions): Promise<Local
       clientId: dev.clientId,
       clientSecret: dev.clientSecret,
       caCertPath: tls.caCertPath,
+      dynamoDbEndpoint: dynamo.endpoint,
     };
     writeFileSync(join(dataDir, 'local.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
     return {
@@ -135,10 +138,15 @@ function vaultHostCertificates(tlsDir: string) {
     if (!/^[a-z][a-z0-9-]{1,22}[a-z0-9]\.localhost$/.test(name) || contexts.size > 1000) return done(null);
     let context = contexts.get(name);
     if (!context) {
-      context = ensureLocalCa(tlsDir, { hostNames: [name] }).then((t) => createSecureContext({ cert: t.certPem, key: t.keyPem }));
+      context = ensureLocalCa(tlsDir, { hostNames: [name] }).then((t) =>
+        createSecureContext({ cert: t.certPem, key: t.keyPem }),
+      );
       contexts.set(name, context);
     }
-    context.then((c) => done(null, c), (error: Error) => done(error));
+    context.then(
+      (c) => done(null, c),
+      (error: Error) => done(error),
+    );
   };
 }
 

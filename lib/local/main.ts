@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { javaProblem } from './dynamodb-local.ts';
 import { startLocalVault } from './local-vault.ts';
 
@@ -20,7 +21,7 @@ try {
   const { info } = vault;
   console.log(`Arca is serving the vault "dev" at ${info.vaultUrl} (any vault answers at https://{vault}.localhost:${vault.port}).
 
-  Credentials and the local CA are in ${dataDir}/local.json (mode 0600):
+  Credentials and the local CA are in ${resolve(dataDir, 'local.json')} (mode 0600):
     authorityHost ${info.authorityHost}
     tenantId      ${info.tenantId}
     clientId      ${info.clientId}
@@ -30,7 +31,7 @@ try {
   Node clients trust the local CA with:  export NODE_EXTRA_CA_CERTS=${info.caCertPath}
   Get a token with curl:
     curl --cacert ${info.caCertPath} -d grant_type=client_credentials -d client_id=${info.clientId} \\
-      -d client_secret=$(node -p "require('./${dataDir}/local.json').clientSecret") \\
+      -d client_secret=$(node -p "require('${resolve(dataDir, 'local.json')}').clientSecret") \\
       -d scope=https://vault.azure.net/.default ${info.authorityHost}/${info.tenantId}/oauth2/v2.0/token
 
 Press Ctrl+C to stop.`);

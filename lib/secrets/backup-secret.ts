@@ -9,7 +9,7 @@ import {
   type SecretVersionMeta,
 } from './model.ts';
 import { lookupSecretName, secretNotFound } from './names.ts';
-import { sealContext, type SecretsDeps } from './secrets-deps.ts';
+import { type SecretsDeps, sealContext } from './secrets-deps.ts';
 
 /**
  * A backup is an opaque blob: base64url of a small JSON envelope whose payload

@@ -1,7 +1,7 @@
 import { ForbiddenError } from '../errors.ts';
 import type { SecretVersionMeta } from './model.ts';
 import { lookupSecretName, lookupSecretVersion, secretNotFound } from './names.ts';
-import { sealContext, type SecretsDeps } from './secrets-deps.ts';
+import { type SecretsDeps, sealContext } from './secrets-deps.ts';
 
 /** Opens one version (the latest when none is named). A disabled version is refused with 403. */
 export function makeGetSecret(deps: Pick<SecretsDeps, 'store' | 'barrier'>) {

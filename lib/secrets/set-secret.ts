@@ -1,8 +1,8 @@
-import type { SecretsDeps } from './secrets-deps.ts';
-import { sealContext } from './secrets-deps.ts';
 import type { SecretVersion } from './model.ts';
 import { requireSecretName } from './names.ts';
 import type { SetSecretInput } from './secret-schemas.ts';
+import type { SecretsDeps } from './secrets-deps.ts';
+import { sealContext } from './secrets-deps.ts';
 
 /** Stores a new version (sealed under a fresh data key) and makes it the latest. */
 export function makeSetSecret(deps: Pick<SecretsDeps, 'store' | 'barrier' | 'now' | 'newVersionId'>) {

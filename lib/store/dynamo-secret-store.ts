@@ -4,8 +4,8 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   QueryCommand,
-  TransactWriteItemsCommand,
   type TransactWriteItem,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { ConflictError } from '../errors.ts';
@@ -22,7 +22,6 @@ import {
 } from '../secrets/model.ts';
 import { cancellationReasons, isConditionFailure, translateDynamoError } from './dynamo-errors.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
-import type { SecretStore } from './secret-store.ts';
 import {
   attributesToItem,
   deletedCollection,
@@ -37,6 +36,7 @@ import {
   versionFields,
   versionFromItem,
 } from './secret-items.ts';
+import type { SecretStore } from './secret-store.ts';
 import { collectionIndex, HEAD_SK, VERSION_SK_PREFIX } from './table-schema.ts';
 
 const key = (pk: string, sk: string): Item => ({ pk: { S: pk }, sk: { S: sk } });

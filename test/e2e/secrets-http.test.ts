@@ -48,9 +48,18 @@ describe('the secrets API at the HTTP level', () => {
       .setExpirationTime('5m')
       .sign(new TextEncoder().encode('a-shared-secret-that-is-long-enough!!'));
     const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ ...claims, iss: vault.issuer.issuer, aud: 'https://vault.azure.net', exp: 9999999999 })).toString('base64url')}.`;
-    const wrongAudience = await vault.issuer.mintToken({ clientId: info.clientId, audience: 'https://other.example' });
-    const expired = await vault.issuer.mintToken({ clientId: info.clientId, extraClaims: { exp: 1_000_000_000 } });
-    const otherTenant = await vault.issuer.mintToken({ clientId: info.clientId, extraClaims: { tid: 'another-tenant' } });
+    const wrongAudience = await vault.issuer.mintToken({
+      clientId: info.clientId,
+      audience: 'https://other.example',
+    });
+    const expired = await vault.issuer.mintToken({
+      clientId: info.clientId,
+      extraClaims: { exp: 1_000_000_000 },
+    });
+    const otherTenant = await vault.issuer.mintToken({
+      clientId: info.clientId,
+      extraClaims: { tid: 'another-tenant' },
+    });
     for (const token of ['garbage', foreign, hmac, unsigned, wrongAudience, expired, otherTenant]) {
       const res = await rawRequest(`${base}/secrets?${v}`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(res.status, 401, token.slice(0, 20));
@@ -60,12 +69,20 @@ describe('the secrets API at the HTTP level', () => {
   });
 
   it('refuses malformed JSON and wrongly typed fields with 400 naming the field', async () => {
-    const bad = await rawRequest(`${base}/secrets/json?${v}`, { method: 'PUT', headers: auth, body: '{"value": ' });
+    const bad = await rawRequest(`${base}/secrets/json?${v}`, {
+      method: 'PUT',
+      headers: auth,
+      body: '{"value": ',
+    });
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json().error.code, 'BadParameter');
     assert.match(bad.json().error.message, /not valid JSON/);
 
-    const typed = await rawRequest(`${base}/secrets/json?${v}`, { method: 'PUT', headers: auth, body: '{"value": 5}' });
+    const typed = await rawRequest(`${base}/secrets/json?${v}`, {
+      method: 'PUT',
+      headers: auth,
+      body: '{"value": 5}',
+    });
     assert.equal(typed.status, 400);
     assert.match(typed.json().error.message, /'value'/);
 
@@ -137,7 +154,7 @@ describe('the secrets API at the HTTP level', () => {
     const fromOther = await rawRequest(`${base}/secrets/scoped?${v}`, { headers: other });
     assert.equal(fromOther.json().value, 'only-in-team-a');
     const fromDev = await rawRequest(`${base}/secrets/scoped?${v}`, { headers: auth });
-    assert.equal(fromDev.status, 404, 'the default vault does not see another vault\'s secret');
+    assert.equal(fromDev.status, 404, "the default vault does not see another vault's secret");
   });
 
   it('answers unknown paths with 404 and wrong methods with 405, as KeyVaultError bodies', async () => {

@@ -75,7 +75,8 @@ describe('secrets through the unmodified Azure SDK SecretClient', () => {
   });
 
   it('lists secrets page by page without ever carrying a value', async () => {
-    for (const n of ['list-a', 'list-b', 'list-c', 'list-d', 'list-e']) await client.setSecret(n, `value-of-${n}`);
+    for (const n of ['list-a', 'list-b', 'list-c', 'list-d', 'list-e'])
+      await client.setSecret(n, `value-of-${n}`);
     const names: string[] = [];
     let pages = 0;
     for await (const page of client.listPropertiesOfSecrets().byPage({ maxPageSize: 2 })) {
@@ -127,7 +128,10 @@ describe('secrets through the unmodified Azure SDK SecretClient', () => {
     const restored = await client.restoreSecretBackup(blob);
     assert.equal(restored?.name, 'backed-up');
     assert.equal((await client.getSecret('backed-up')).value, 'plaintext-canary-2');
-    assert.equal((await client.getSecret('backed-up', { version: v1.properties.version })).value, 'plaintext-canary-1');
+    assert.equal(
+      (await client.getSecret('backed-up', { version: v1.properties.version })).value,
+      'plaintext-canary-1',
+    );
   });
 
   it('refuses a tampered backup with 400 and restores nothing', async () => {

@@ -62,9 +62,16 @@ describe('DynamoSecretStore on DynamoDB Local', () => {
     } while (token);
     assert.deepEqual(listed.map((v) => v.version).sort(), writes.map((w) => w.version).sort());
     const head = await store.getHead(vault, 'contended');
-    assert.ok(writes.some((w) => w.version === head?.latest.version), 'latest is one of the written versions');
+    assert.ok(
+      writes.some((w) => w.version === head?.latest.version),
+      'latest is one of the written versions',
+    );
     const latest = writes.find((w) => w.version === head?.latest.version) as SecretVersion;
-    assert.deepEqual(head?.latest.sealed.ciphertext, latest.sealed.ciphertext, "the head holds exactly that version's value");
+    assert.deepEqual(
+      head?.latest.sealed.ciphertext,
+      latest.sealed.ciphertext,
+      "the head holds exactly that version's value",
+    );
   });
 
   it('refuses a new version while the name is soft-deleted, and writes nothing', async () => {
@@ -74,7 +81,10 @@ describe('DynamoSecretStore on DynamoDB Local', () => {
     const attempt = version('gone');
     await assert.rejects(store.putVersion(vault, attempt), ConflictError);
     const stray = await client.send(
-      new GetItemCommand({ TableName: table, Key: { pk: { S: 'dev/secrets/gone' }, sk: { S: `v#${attempt.version}` } } }),
+      new GetItemCommand({
+        TableName: table,
+        Key: { pk: { S: 'dev/secrets/gone' }, sk: { S: `v#${attempt.version}` } },
+      }),
     );
     assert.equal(stray.Item, undefined, 'the refused version was not stored');
   });
@@ -109,7 +119,13 @@ describe('DynamoSecretStore on DynamoDB Local', () => {
     const latest = version('patched');
     await store.putVersion(vault, old);
     await store.putVersion(vault, latest);
-    await store.updateVersion(vault, 'patched', latest.version, { tags: { t: 'x' }, attributes: { enabled: false } }, 99);
+    await store.updateVersion(
+      vault,
+      'patched',
+      latest.version,
+      { tags: { t: 'x' }, attributes: { enabled: false } },
+      99,
+    );
     await store.updateVersion(vault, 'patched', old.version, { contentType: 'old' }, 98);
     const head = await store.getHead(vault, 'patched');
     assert.deepEqual(head?.latest.tags, { t: 'x' });
@@ -131,7 +147,10 @@ describe('DynamoSecretStore on DynamoDB Local', () => {
     do {
       const page = await store.listSecrets(other, { maxResults: 4, ...(token && { token }) });
       seen.push(...page.items.map((s) => s.name));
-      assert.ok(page.items.every((s) => !('sealed' in s)), 'list entries carry no sealed value');
+      assert.ok(
+        page.items.every((s) => !('sealed' in s)),
+        'list entries carry no sealed value',
+      );
       token = page.nextToken;
       pages++;
     } while (token);

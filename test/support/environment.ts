@@ -9,7 +9,8 @@ import { createTableIfMissing } from '#lib/store/create-table.ts';
 export function testEnvironment() {
   const endpoint = process.env.ARCA_TEST_DYNAMODB_ENDPOINT;
   const tlsDir = process.env.ARCA_TEST_TLS_DIR;
-  if (!endpoint || !tlsDir) throw new Error('Run the tests through `npm test` (test/run.ts), which starts DynamoDB Local.');
+  if (!endpoint || !tlsDir)
+    throw new Error('Run the tests through `npm test` (test/run.ts), which starts DynamoDB Local.');
   return { endpoint, tlsDir };
 }
 
