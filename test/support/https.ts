@@ -4,6 +4,7 @@ export interface RawResponse {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
   readonly text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field in the tests
   readonly json: () => any;
 }
 
