@@ -54,8 +54,12 @@ export async function startDynamoDbLocal(
   });
   const endpoint = `http://127.0.0.1:${port}`;
   let exited = false;
+  // However this process ends (process.exit included), DynamoDB Local ends with it.
+  const killChild = () => child.kill('SIGKILL');
+  process.once('exit', killChild);
   child.once('exit', () => {
     exited = true;
+    process.off('exit', killChild);
   });
   const client = new DynamoDBClient({
     endpoint,

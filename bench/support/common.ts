@@ -1,0 +1,80 @@
+/**
+ * What the benchmarks share: a DynamoDB Local (run-all's, through
+ * ARCA_BENCH_DYNAMODB_ENDPOINT, else one of their own, in memory), latency
+ * statistics, tables and the one `BENCH_JSON {...}` line run-all collects.
+ */
+import { cpus } from 'node:os';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDbLocal, startDynamoDbLocal } from '#lib/local/dynamodb-local.ts';
+
+export const BENCH_JSON_PREFIX = 'BENCH_JSON ';
+
+/** run-all's DynamoDB Local when it passes one, else a fresh in-memory one stopped by `stop()`. */
+export async function benchDynamoDb(): Promise<DynamoDbLocal & { shared: boolean }> {
+  const endpoint = process.env.ARCA_BENCH_DYNAMODB_ENDPOINT;
+  if (endpoint) return { endpoint, shared: true, stop: async () => undefined };
+  const local = await startDynamoDbLocal();
+  return { ...local, shared: false };
+}
+
+/** A client configured the way lib/runtime/container.ts configures it for DynamoDB Local. */
+export function dynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+}
+
+export interface LatencyStats {
+  readonly n: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly mean: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Nearest-rank percentiles, in milliseconds. */
+export function latencyStats(samples: readonly number[]): LatencyStats {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+  const sum = sorted.reduce((s, x) => s + x, 0);
+  return {
+    n: sorted.length,
+    p50: rank(0.5) ?? Number.NaN,
+    p99: rank(0.99) ?? Number.NaN,
+    mean: sum / sorted.length,
+    min: sorted[0] ?? Number.NaN,
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+  };
+}
+
+export function median(samples: readonly number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export const round = (x: number, digits = 3) => Number(x.toFixed(digits));
+export const ms = (x: number) => `${x.toFixed(3)} ms`;
+export const ratio = (x: number) => `${x.toFixed(2)}×`;
+export const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+
+/** A plain text table: first row is the header. */
+export function table(rows: readonly (readonly (string | number)[])[]): string {
+  const cells = rows.map((r) => r.map(String));
+  const widths = (cells[0] ?? []).map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const [head, ...body] = cells;
+  return [line(head ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+export function machine() {
+  return { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown' };
+}
+
+export function printBenchJson(name: string, figures: Record<string, unknown>): void {
+  console.log(`${BENCH_JSON_PREFIX}${JSON.stringify({ bench: name, machine: machine(), ...figures })}`);
+}
