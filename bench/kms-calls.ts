@@ -13,6 +13,7 @@ import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from '@aws-sdk
 import { parseConfig } from '#lib/config.ts';
 import { Barrier } from '#lib/crypto/barrier.ts';
 import { CachingKeyring, type DataKeyCacheLimits, defaultCacheLimits } from '#lib/crypto/data-key-cache.ts';
+import { CryptoIntegrityError } from '#lib/crypto/errors.ts';
 import { canonicalContext } from '#lib/crypto/keyring.ts';
 import { KmsKeyring } from '#lib/crypto/kms-keyring.ts';
 import { newVersionId, nowSeconds } from '#lib/runtime/ids.ts';
@@ -116,7 +117,20 @@ interface Scenario {
   readonly seconds: number;
 }
 
+/** The fake refuses a Decrypt under another context, as KMS does; checked on a fake of its own. */
+async function fakeKmsEnforcesContext(): Promise<boolean> {
+  const probe = new KmsKeyring(new FakeKms() as unknown as Pick<KMSClient, 'send'>, KEY_ID);
+  const context = { vault: VAULT, kind: 'secret', name: 'probe', version: 'v1' };
+  const dataKey = await probe.generateDataKey(context);
+  if (!(await probe.unwrapDataKey(dataKey.wrapped, context)).equals(dataKey.plaintext)) return false;
+  return probe.unwrapDataKey(dataKey.wrapped, { ...context, version: 'v2' }).then(
+    () => false,
+    (error: unknown) => error instanceof CryptoIntegrityError,
+  );
+}
+
 try {
+  if (!(await fakeKmsEnforcesContext())) throw new Error('the fake KMS does not enforce EncryptionContext');
   await createTableIfMissing(client, tableName);
   const name = `hot-${randomBytes(4).toString('hex')}`;
   const value = randomBytes(768).toString('base64');

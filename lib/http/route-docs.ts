@@ -6,7 +6,8 @@ export const ROUTES_END = '<!-- routes:end -->';
 /** The README's operation table, generated from the one route table. */
 export function renderRouteTable(): string {
   const rows = routes.map(
-    (r) => `| ${r.operationId} | \`${r.method} ${r.path}\` | ${r.permission} | ${r.auditOperation} | ${r.summary} |`,
+    (r) =>
+      `| ${r.operationId} | \`${r.method} ${r.path}\` | ${r.permission} | ${r.auditOperation} | ${r.summary} |`,
   );
   return [
     ROUTES_START,

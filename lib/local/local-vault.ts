@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -107,7 +107,10 @@ export async function startLocalVault(options: LocalVaultOptions): Promise<Local
       caCertPath: tls.caCertPath,
       dynamoDbEndpoint: dynamo.endpoint,
     };
-    writeFileSync(join(dataDir, 'local.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+    const infoPath = join(dataDir, 'local.json');
+    writeFileSync(infoPath, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(infoPath, 0o600); // the mode option applies only when the file is new
+
     return {
       info,
       port,
