@@ -4,6 +4,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   QueryCommand,
+  type QueryCommandInput,
   type TransactWriteItem,
   TransactWriteItemsCommand,
   UpdateItemCommand,
@@ -206,23 +207,10 @@ export class DynamoSecretStore implements SecretStore {
 
   async allVersions(vault: string, name: string): Promise<SecretVersion[] | undefined> {
     const pk = secretPk(vault, name);
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const out = await this.call(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': { S: pk } },
-            ConsistentRead: true,
-            ...(start && { ExclusiveStartKey: start }),
-          }),
-        ),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: pk } },
+    });
     const head = items.find((i) => i.sk?.S === HEAD_SK);
     if (!head || deletionFromItem(head)) return undefined;
     return items.filter((i) => i.sk?.S !== HEAD_SK).map(versionFromItem);
@@ -407,26 +395,38 @@ export class DynamoSecretStore implements SecretStore {
     }
   }
 
-  private async versionKeys(pk: string): Promise<Item[]> {
-    const keys: Item[] = [];
+  private versionKeys(pk: string): Promise<Item[]> {
+    return this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)',
+      ExpressionAttributeValues: { ':pk': { S: pk }, ':v': { S: VERSION_SK_PREFIX } },
+      ProjectionExpression: 'pk, sk',
+    });
+  }
+
+  /** Every item a key condition selects, following LastEvaluatedKey, read consistently. */
+  private async queryAll(
+    query: Pick<
+      QueryCommandInput,
+      'KeyConditionExpression' | 'ExpressionAttributeValues' | 'ProjectionExpression'
+    >,
+  ): Promise<Item[]> {
+    const items: Item[] = [];
     let start: Item | undefined;
     do {
       const out = await this.call(() =>
         this.client.send(
           new QueryCommand({
             TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)',
-            ExpressionAttributeValues: { ':pk': { S: pk }, ':v': { S: VERSION_SK_PREFIX } },
-            ProjectionExpression: 'pk, sk',
             ConsistentRead: true,
+            ...query,
             ...(start && { ExclusiveStartKey: start }),
           }),
         ),
       );
-      keys.push(...(out.Items ?? []));
+      items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start);
-    return keys;
+    return items;
   }
 
   private async getItem(pk: string, sk: string): Promise<Item | undefined> {
