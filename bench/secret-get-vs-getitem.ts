@@ -11,13 +11,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+import { Agent, createServer, request } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { lambdaContext } from '#lib/local/api-gateway-event.ts';
+import { ensureLocalCa } from '#lib/local/local-ca.ts';
 import { startLocalVault } from '#lib/local/local-vault.ts';
 import { secretPk } from '#lib/store/secret-items.ts';
 import { HEAD_SK } from '#lib/store/table-schema.ts';
@@ -41,15 +43,16 @@ const BLOCK_SIZE = 200;
 const TARGET = 1.5;
 const VAULT = 'dev'; // the local vault's default vault: https://localhost:{port} names no other
 
-type Kind = 'gateway' | 'getItem' | 'handler' | 'useCase' | 'verifyToken';
+type Kind = 'gateway' | 'getItem' | 'httpsFloor' | 'handler' | 'useCase' | 'verifyToken';
 const LABELS: Record<Kind, string> = {
   gateway: 'HTTPS GET via local gateway',
   getItem: 'raw GetItem (DynamoDB Local)',
+  httpsFloor: '  HTTPS round trip alone (fixed body)',
   handler: '  handler in-process (synthetic event)',
   useCase: '  get-secret use case in-process',
   verifyToken: '  token check alone (jose)',
 };
-const ORDER: readonly Kind[] = ['gateway', 'getItem', 'handler', 'useCase', 'verifyToken'];
+const ORDER: readonly Kind[] = ['gateway', 'getItem', 'httpsFloor', 'handler', 'useCase', 'verifyToken'];
 
 interface HttpsAnswer {
   status: number;
@@ -67,7 +70,9 @@ function httpsCall(
     const req = request(url, { agent, method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -82,6 +87,24 @@ const tableName = `bench-get-${randomBytes(4).toString('hex')}`;
 const vault = await startLocalVault({ dataDir, port: 0, dynamoDbEndpoint: dynamo.endpoint, tableName });
 const client = dynamoClient(dynamo.endpoint);
 const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: readFileSync(vault.info.caCertPath) });
+// The transport alone: an HTTPS server with the vault's certificate answering a fixed body of the
+// same size, in the same process as the gateway, so its cost can be told from the gateway's.
+const tls = await ensureLocalCa(join(dataDir, 'tls'));
+let floorBody = '';
+const floorServer = createServer(
+  { cert: tls.certPem, key: tls.keyPem, keepAliveTimeout: 30_000 },
+  (_req, res) => {
+    res.writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': floorBody.length,
+    });
+    res.end(floorBody);
+  },
+);
+const floorPort = await new Promise<number>((done) =>
+  floorServer.listen(0, '127.0.0.1', () => done((floorServer.address() as AddressInfo).port)),
+);
+const floorAgent = new Agent({ keepAlive: true, maxSockets: 1, ca: readFileSync(vault.info.caCertPath) });
 
 try {
   const token = await vault.issuer.mintToken({ clientId: vault.info.clientId });
@@ -98,6 +121,8 @@ try {
     JSON.stringify({ value }),
   );
   if (put.status !== 200) throw new Error(`setting the secret answered ${put.status}: ${put.text}`);
+  floorBody = (await httpsCall(agent, url, 'GET', auth)).text;
+  const floorUrl = `https://localhost:${floorPort}/secrets/${name}?${API_VERSION}`;
 
   // The handler module the gateway loaded (same file URL, same container), imported after the
   // vault set process.env.
@@ -167,8 +192,16 @@ try {
       const out = await client.send(getItem);
       const elapsed = performance.now() - t0;
       const ct = out.Item?.sealed?.M?.ct?.B;
-      if (!ct || ct.length !== 1024) throw new Error('GetItem: the head item has no 1 KiB sealed value');
+      if (ct?.length !== 1024) throw new Error('GetItem: the head item has no 1 KiB sealed value');
       itemCiphertextBytes = ct.length;
+      return elapsed;
+    },
+    httpsFloor: async () => {
+      const t0 = performance.now();
+      const res = await httpsCall(floorAgent, floorUrl, 'GET', auth);
+      const elapsed = performance.now() - t0;
+      if (res.status !== 200 || res.text.length !== floorBody.length)
+        throw new Error('HTTPS floor: wrong answer');
       return elapsed;
     },
     handler: async () => {
@@ -200,6 +233,7 @@ try {
   const samples: Record<Kind, number[]> = {
     gateway: [],
     getItem: [],
+    httpsFloor: [],
     handler: [],
     useCase: [],
     verifyToken: [],
@@ -241,6 +275,7 @@ try {
   const delta = (a: Kind, b: Kind) => ms(stats[a].p50 - stats[b].p50);
   console.log('Where the time goes (differences of p50):');
   console.log(`  TLS + HTTP + local gateway (gateway − handler):        ${delta('gateway', 'handler')}`);
+  console.log(`    of which an HTTPS round trip alone:                  ${ms(stats.httpsFloor.p50)}`);
   console.log(`  middy + token check + response (handler − use case):   ${delta('handler', 'useCase')}`);
   console.log(`    of which the token check alone:                      ${ms(stats.verifyToken.p50)}`);
   console.log(`  unmarshal + data-key cache + AES-GCM (use case − GetItem): ${delta('useCase', 'getItem')}`);
@@ -273,6 +308,9 @@ try {
   });
 } finally {
   agent.destroy();
+  floorAgent.destroy();
+  floorServer.closeAllConnections();
+  floorServer.close();
   client.destroy();
   await vault.close();
   await dynamo.stop();

@@ -1,60 +1,94 @@
-import { z } from 'zod';
-
 /**
  * Configuration of a handler container, read once from the environment,
  * typed, and failing loudly at start. Domain code never reads process.env:
  * it is handed what it needs.
+ *
+ * Hand-written rather than a zod schema: every handler loads this module, and
+ * zod is half of a handler bundle (bench/bundle-size.ts) for a dozen fields.
  */
-const schema = z.object({
-  ARCA_TABLE_NAME: z.string().min(1).default('arca'),
+export interface Config {
+  readonly ARCA_TABLE_NAME: string;
   /** Set locally (DynamoDB Local); absent on AWS. */
-  ARCA_DYNAMODB_ENDPOINT: z.url().optional(),
-  AWS_REGION: z.string().min(1).default('us-east-1'),
-
-  ARCA_KEYRING: z.enum(['local', 'kms']).default('kms'),
-  ARCA_LOCAL_MASTER_KEY_FILE: z.string().min(1).optional(),
-  ARCA_KMS_KEY_ID: z.string().min(1).optional(),
-  ARCA_DATA_KEY_CACHE_MAX_AGE_MS: z.coerce.number().int().min(0).default(300_000),
-  ARCA_DATA_KEY_CACHE_MAX_USES: z.coerce.number().int().min(0).default(10_000),
-  ARCA_DATA_KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).default(1_000),
-
+  readonly ARCA_DYNAMODB_ENDPOINT?: string;
+  readonly AWS_REGION: string;
+  readonly ARCA_KEYRING: 'local' | 'kms';
+  readonly ARCA_LOCAL_MASTER_KEY_FILE?: string;
+  readonly ARCA_KMS_KEY_ID?: string;
+  readonly ARCA_DATA_KEY_CACHE_MAX_AGE_MS: number;
+  readonly ARCA_DATA_KEY_CACHE_MAX_USES: number;
+  readonly ARCA_DATA_KEY_CACHE_MAX_ENTRIES: number;
   /** Tokens: expected issuer and audience, and where the issuer's keys are. */
-  ARCA_TOKEN_ISSUER: z.string().min(1),
-  ARCA_TOKEN_AUDIENCE: z.string().min(1).default('https://vault.azure.net'),
-  ARCA_JWKS_URL: z.url().optional(),
+  readonly ARCA_TOKEN_ISSUER: string;
+  readonly ARCA_TOKEN_AUDIENCE: string;
+  readonly ARCA_JWKS_URL?: string;
   /** A JWKS document on disk (local mode: the local issuer's keys). */
-  ARCA_JWKS_FILE: z.string().min(1).optional(),
+  readonly ARCA_JWKS_FILE?: string;
   /** The 401 challenge: `authorization` is {authority}/{tenant}; `resource` the token audience. */
-  ARCA_TENANT_ID: z.string().min(1),
-  ARCA_CHALLENGE_AUTHORITY: z.url(),
-  ARCA_CHALLENGE_RESOURCE: z.url().default('https://vault.azure.net'),
-
+  readonly ARCA_TENANT_ID: string;
+  readonly ARCA_CHALLENGE_AUTHORITY: string;
+  readonly ARCA_CHALLENGE_RESOURCE: string;
   /** Vault hosts are {vault}.{domain}; a request to the bare domain goes to the default vault, if any. */
-  ARCA_VAULT_DOMAIN: z.string().min(1).default('localhost'),
-  ARCA_DEFAULT_VAULT: z.string().min(1).optional(),
-  ARCA_SOFT_DELETE_RETENTION_DAYS: z.coerce.number().int().min(7).max(90).default(90),
-});
+  readonly ARCA_VAULT_DOMAIN: string;
+  readonly ARCA_DEFAULT_VAULT?: string;
+  readonly ARCA_SOFT_DELETE_RETENTION_DAYS: number;
+}
 
-export type Config = z.infer<typeof schema>;
+type Env = Record<string, string | undefined>;
 
-export function parseConfig(env: Record<string, string | undefined>): Config {
-  const result = schema.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Arca configuration is invalid: ${problems}`);
-  }
-  const config = result.data;
-  if (config.ARCA_KEYRING === 'kms' && !config.ARCA_KMS_KEY_ID) {
-    throw new Error('Arca configuration is invalid: ARCA_KMS_KEY_ID is required when ARCA_KEYRING=kms');
-  }
+export function parseConfig(env: Env): Config {
+  const problems: string[] = [];
+  const text = (name: string, fallback?: string): string => {
+    const value = env[name] || fallback;
+    if (!value) problems.push(`${name}: required`);
+    return value ?? '';
+  };
+  const optional = (name: string): string | undefined => env[name] || undefined;
+  const url = (name: string, value: string | undefined): string | undefined => {
+    if (value !== undefined && !URL.canParse(value)) problems.push(`${name}: must be a URL`);
+    return value;
+  };
+  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const raw = env[name];
+    const value = raw === undefined || raw === '' ? fallback : Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max)
+      problems.push(`${name}: must be an integer ${min}-${max}`);
+    return value;
+  };
+  const keyring = text('ARCA_KEYRING', 'kms');
+  if (keyring !== 'local' && keyring !== 'kms') problems.push("ARCA_KEYRING: must be 'local' or 'kms'");
+
+  const config: Config = {
+    ARCA_TABLE_NAME: text('ARCA_TABLE_NAME', 'arca'),
+    ARCA_DYNAMODB_ENDPOINT: url('ARCA_DYNAMODB_ENDPOINT', optional('ARCA_DYNAMODB_ENDPOINT')),
+    AWS_REGION: text('AWS_REGION', 'us-east-1'),
+    ARCA_KEYRING: keyring as Config['ARCA_KEYRING'],
+    ARCA_LOCAL_MASTER_KEY_FILE: optional('ARCA_LOCAL_MASTER_KEY_FILE'),
+    ARCA_KMS_KEY_ID: optional('ARCA_KMS_KEY_ID'),
+    ARCA_DATA_KEY_CACHE_MAX_AGE_MS: int('ARCA_DATA_KEY_CACHE_MAX_AGE_MS', 300_000, 0),
+    ARCA_DATA_KEY_CACHE_MAX_USES: int('ARCA_DATA_KEY_CACHE_MAX_USES', 10_000, 0),
+    ARCA_DATA_KEY_CACHE_MAX_ENTRIES: int('ARCA_DATA_KEY_CACHE_MAX_ENTRIES', 1_000, 0),
+    ARCA_TOKEN_ISSUER: text('ARCA_TOKEN_ISSUER'),
+    ARCA_TOKEN_AUDIENCE: text('ARCA_TOKEN_AUDIENCE', 'https://vault.azure.net'),
+    ARCA_JWKS_URL: url('ARCA_JWKS_URL', optional('ARCA_JWKS_URL')),
+    ARCA_JWKS_FILE: optional('ARCA_JWKS_FILE'),
+    ARCA_TENANT_ID: text('ARCA_TENANT_ID'),
+    ARCA_CHALLENGE_AUTHORITY: url('ARCA_CHALLENGE_AUTHORITY', text('ARCA_CHALLENGE_AUTHORITY')) as string,
+    ARCA_CHALLENGE_RESOURCE: url(
+      'ARCA_CHALLENGE_RESOURCE',
+      text('ARCA_CHALLENGE_RESOURCE', 'https://vault.azure.net'),
+    ) as string,
+    ARCA_VAULT_DOMAIN: text('ARCA_VAULT_DOMAIN', 'localhost').toLowerCase(),
+    ARCA_DEFAULT_VAULT: optional('ARCA_DEFAULT_VAULT'),
+    ARCA_SOFT_DELETE_RETENTION_DAYS: int('ARCA_SOFT_DELETE_RETENTION_DAYS', 90, 7, 90),
+  };
+  if (config.ARCA_KEYRING === 'kms' && !config.ARCA_KMS_KEY_ID)
+    problems.push('ARCA_KMS_KEY_ID: required when ARCA_KEYRING=kms');
   if (config.ARCA_KEYRING === 'local' && !config.ARCA_LOCAL_MASTER_KEY_FILE) {
-    throw new Error(
-      'Arca configuration is invalid: ARCA_LOCAL_MASTER_KEY_FILE is required when ARCA_KEYRING=local',
-    );
+    problems.push('ARCA_LOCAL_MASTER_KEY_FILE: required when ARCA_KEYRING=local');
   }
-  if (!config.ARCA_JWKS_URL && !config.ARCA_JWKS_FILE) {
-    throw new Error('Arca configuration is invalid: one of ARCA_JWKS_URL or ARCA_JWKS_FILE is required');
-  }
+  if (!config.ARCA_JWKS_URL && !config.ARCA_JWKS_FILE)
+    problems.push('ARCA_JWKS_URL or ARCA_JWKS_FILE: one is required');
+  if (problems.length > 0) throw new Error(`Arca configuration is invalid: ${problems.join('; ')}`);
   return config;
 }
 
