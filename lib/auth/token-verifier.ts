@@ -39,7 +39,7 @@ export const ALLOWED_ALGORITHMS = [
  * Failure messages say what was wrong with the token, never its content.
  */
 export function makeTokenVerifier(options: TokenVerifierOptions) {
-  return async (token: string): Promise<Principal> => {
+  return async (token: string): Promise<Principal & { expiresAt?: number }> => {
     let payload: Record<string, unknown>;
     try {
       ({ payload } = await jwtVerify(token, options.keys, {
@@ -62,7 +62,14 @@ export function makeTokenVerifier(options: TokenVerifierOptions) {
     if (!objectId) throw new UnauthorizedError('AKV10032: Invalid token: it names no subject (oid or sub).');
     const appId = str(payload.appid) ?? str(payload.azp) ?? str(payload.client_id);
     const upn = str(payload.upn) ?? str(payload.preferred_username);
-    return { objectId, ...(tid && { tenantId: tid }), ...(appId && { appId }), ...(upn && { upn }) };
+    const expiresAt = typeof payload.exp === 'number' ? payload.exp : undefined;
+    return {
+      objectId,
+      ...(tid && { tenantId: tid }),
+      ...(appId && { appId }),
+      ...(upn && { upn }),
+      ...(expiresAt && { expiresAt }),
+    };
   };
 }
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createLocalJWKSet, createRemoteJWKSet } from 'jose';
-import { makeTokenVerifier } from '../auth/token-verifier.ts';
+import { makeTokenVerifier, type Principal } from '../auth/token-verifier.ts';
+import { cacheVerifiedTokens } from '../auth/verified-token-cache.ts';
 import { type Config, config } from '../config.ts';
 import { Barrier } from '../crypto/barrier.ts';
 import { CachingKeyring } from '../crypto/data-key-cache.ts';
@@ -20,7 +21,7 @@ export interface Container {
   readonly dynamo: DynamoDBClient;
   readonly keyring: Keyring;
   readonly barrier: Barrier;
-  readonly verifyToken: ReturnType<typeof makeTokenVerifier>;
+  readonly verifyToken: (token: string) => Promise<Principal>;
   readonly secrets: {
     readonly store: DynamoSecretStore;
     readonly barrier: Barrier;
@@ -55,12 +56,14 @@ function build(cfg: Config): Container {
   const keys = cfg.ARCA_JWKS_FILE
     ? createLocalJWKSet(JSON.parse(readFileSync(cfg.ARCA_JWKS_FILE, 'utf8')))
     : createRemoteJWKSet(new URL(cfg.ARCA_JWKS_URL as string));
-  const verifyToken = makeTokenVerifier({
-    issuer: cfg.ARCA_TOKEN_ISSUER,
-    audience: cfg.ARCA_TOKEN_AUDIENCE,
-    tenantId: cfg.ARCA_TENANT_ID,
-    keys,
-  });
+  const verifyToken = cacheVerifiedTokens(
+    makeTokenVerifier({
+      issuer: cfg.ARCA_TOKEN_ISSUER,
+      audience: cfg.ARCA_TOKEN_AUDIENCE,
+      tenantId: cfg.ARCA_TENANT_ID,
+      keys,
+    }),
+  );
   return {
     config: cfg,
     dynamo,
