@@ -17,8 +17,14 @@ describe('the route table', () => {
       for (const [method, operation] of Object.entries(methods)) {
         if (method === 'parameters') continue;
         const served = routes.filter((r) => r.operationId === operation.operationId);
-        assert.ok(served.length > 0, `${operation.operationId} (${method.toUpperCase()} ${path}) has no route`);
-        assert.ok(served.every((r) => r.method === method.toUpperCase()), operation.operationId);
+        assert.ok(
+          served.length > 0,
+          `${operation.operationId} (${method.toUpperCase()} ${path}) has no route`,
+        );
+        assert.ok(
+          served.every((r) => r.method === method.toUpperCase()),
+          operation.operationId,
+        );
       }
     }
   });
@@ -37,7 +43,10 @@ describe('the route table', () => {
   });
 
   it('is what the README documents', () => {
-    assert.ok(readFileSync(join(root, 'README.md'), 'utf8').includes(renderRouteTable()), 'run `npm run docs`');
+    assert.ok(
+      readFileSync(join(root, 'README.md'), 'utf8').includes(renderRouteTable()),
+      'run `npm run docs`',
+    );
   });
 });
 

@@ -39,12 +39,16 @@ function memoryStore() {
       const h = head(name);
       return v && { version: v, ...(h?.deletion && { deletion: h.deletion }) };
     },
-    allVersions: async (_vault, name) => (entry(name) && !entry(name)?.deleted ? entry(name)?.versions : undefined),
+    allVersions: async (_vault, name) =>
+      entry(name) && !entry(name)?.deleted ? entry(name)?.versions : undefined,
     restore: async (_vault, versions, latest) => {
       const name = versions[0]?.name as string;
       if (entry(name)) throw new ConflictError('exists');
       secrets.set(name.toLowerCase(), {
-        versions: [...versions.filter((v) => v.version !== latest), ...versions.filter((v) => v.version === latest)],
+        versions: [
+          ...versions.filter((v) => v.version !== latest),
+          ...versions.filter((v) => v.version === latest),
+        ],
       });
     },
     softDelete: async (_vault, name) => {
