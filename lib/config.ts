@@ -31,6 +31,12 @@ export interface Config {
   readonly ARCA_VAULT_DOMAIN: string;
   readonly ARCA_DEFAULT_VAULT?: string;
   readonly ARCA_SOFT_DELETE_RETENTION_DAYS: number;
+  /** How long a container trusts its copy of a vault's properties, policies and role assignments. */
+  readonly ARCA_VAULT_CACHE_TTL_MS: number;
+  /** Deployment roles (management plane): object ids of principals or groups, comma-separated. */
+  readonly ARCA_ADMINISTRATORS: readonly string[];
+  readonly ARCA_CONTRIBUTORS: readonly string[];
+  readonly ARCA_READERS: readonly string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -54,6 +60,11 @@ export function parseConfig(env: Env): Config {
       problems.push(`${name}: must be an integer ${min}-${max}`);
     return value;
   };
+  const list = (name: string): string[] =>
+    (env[name] ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean);
   const keyring = text('ARCA_KEYRING', 'kms');
   if (keyring !== 'local' && keyring !== 'kms') problems.push("ARCA_KEYRING: must be 'local' or 'kms'");
 
@@ -80,6 +91,10 @@ export function parseConfig(env: Env): Config {
     ARCA_VAULT_DOMAIN: text('ARCA_VAULT_DOMAIN', 'localhost').toLowerCase(),
     ARCA_DEFAULT_VAULT: optional('ARCA_DEFAULT_VAULT'),
     ARCA_SOFT_DELETE_RETENTION_DAYS: int('ARCA_SOFT_DELETE_RETENTION_DAYS', 90, 7, 90),
+    ARCA_VAULT_CACHE_TTL_MS: int('ARCA_VAULT_CACHE_TTL_MS', 5_000, 0),
+    ARCA_ADMINISTRATORS: list('ARCA_ADMINISTRATORS'),
+    ARCA_CONTRIBUTORS: list('ARCA_CONTRIBUTORS'),
+    ARCA_READERS: list('ARCA_READERS'),
   };
   if (config.ARCA_KEYRING === 'kms' && !config.ARCA_KMS_KEY_ID)
     problems.push('ARCA_KMS_KEY_ID: required when ARCA_KEYRING=kms');

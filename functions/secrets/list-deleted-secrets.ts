@@ -14,7 +14,9 @@ export const handler = vaultOperation('GetDeletedSecrets', async (request) => {
   );
   const result = await listDeletedSecrets()(request.vault.name, page);
   return ok({
-    value: result.items.map((s) => deletedSecretItem(request.vault, s)),
+    value: result.items
+      .filter((s) => request.visible === 'all' || request.visible.has(s.name.toLowerCase()))
+      .map((s) => deletedSecretItem(request.vault, s)),
     nextLink: nextLink(request, '/deletedsecrets', result.nextToken),
   });
 });

@@ -14,7 +14,9 @@ export const handler = vaultOperation('GetSecrets', async (request) => {
   );
   const result = await listSecrets()(request.vault.name, page);
   return ok({
-    value: result.items.map((s) => secretItem(request.vault, s)),
+    value: result.items
+      .filter((s) => request.visible === 'all' || request.visible.has(s.name.toLowerCase()))
+      .map((s) => secretItem(request.vault, s)),
     nextLink: nextLink(request, '/secrets', result.nextToken),
   });
 });

@@ -6,6 +6,6 @@ import { makePurgeDeletedSecret } from '#lib/secrets/delete-secret.ts';
 const purgeDeletedSecret = secretUseCase(makePurgeDeletedSecret);
 
 export const handler = vaultOperation('PurgeDeletedSecret', async (request) => {
-  await purgeDeletedSecret()(request.vault.name, request.params.name);
+  await purgeDeletedSecret()(request.vault.name, request.params.name, request.vault);
   return noContent();
 });

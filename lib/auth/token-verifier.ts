@@ -9,6 +9,8 @@ export interface Principal {
   /** appid or azp: the client application. */
   readonly appId?: string;
   readonly upn?: string;
+  /** Group object ids (the `groups` claim). */
+  readonly groups?: readonly string[];
 }
 
 export interface TokenVerifierOptions {
@@ -63,11 +65,13 @@ export function makeTokenVerifier(options: TokenVerifierOptions) {
     const appId = str(payload.appid) ?? str(payload.azp) ?? str(payload.client_id);
     const upn = str(payload.upn) ?? str(payload.preferred_username);
     const expiresAt = typeof payload.exp === 'number' ? payload.exp : undefined;
+    const groups = Array.isArray(payload.groups) ? payload.groups.filter((g) => typeof g === 'string') : [];
     return {
       objectId,
       ...(tid && { tenantId: tid }),
       ...(appId && { appId }),
       ...(upn && { upn }),
+      ...(groups.length > 0 && { groups }),
       ...(expiresAt && { expiresAt }),
     };
   };

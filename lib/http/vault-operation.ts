@@ -1,89 +1,85 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { UnauthorizedError } from '../errors.ts';
+import { authorize, objectScopeOf, scopedListGrant, visibleObjects } from '../authz/authorize.ts';
+import { NotFoundError, UnauthorizedError } from '../errors.ts';
 import { container } from '../runtime/container.ts';
 import { requireApiVersion } from './api-version.ts';
-import { challengeHeader } from './challenge.ts';
-import { errorResponse } from './error-boundary.ts';
-import { type OperationResult, toProxyResult } from './responses.ts';
+import { bearerToken, type ChallengeState, withBoundary } from './operation-boundary.ts';
+import type { OperationResult } from './responses.ts';
+import { routeFor } from './route-lookup.ts';
 import { resolveVaultHost } from './vault-host.ts';
 import { bodyOf, headerOf, paramsOf, queryOf, type VaultRequest } from './vault-request.ts';
 
 type Event = APIGatewayProxyEventV2;
-type Result = APIGatewayProxyStructuredResultV2;
 
 /**
- * The middleware chain every data-plane handler shares: resolve the vault
- * from the host, authenticate before anything else (the SDKs' first request
- * is an unauthenticated probe with no body, answered with the challenge),
- * check the api-version, run the operation, and turn any error into a
- * KeyVaultError body at one boundary.
+ * The chain every data-plane handler shares: resolve the vault from the host,
+ * authenticate before anything else (the SDKs' first request is an
+ * unauthenticated probe with no body, answered with the challenge naming the
+ * vault's tenant), check the api-version, run the one authorization check of
+ * the route table, then the operation.
  */
 export function vaultOperation(
   operationId: string,
   run: (request: VaultRequest) => Promise<OperationResult>,
 ) {
-  return middy<Event, Result, Error, Context>().handler(async (event, context) => {
-    const requestId = context.awsRequestId ?? event.requestContext?.requestId ?? 'unknown';
-    const clientRequestId = headerOf(event, 'x-ms-client-request-id');
-    let response: Result;
-    try {
-      response = toProxyResult(await run(await parseRequest(operationId, event, requestId, clientRequestId)));
-    } catch (error) {
-      response = errorResponse(error, requestId);
-      if (response.statusCode === 401)
-        response.headers = { ...response.headers, 'www-authenticate': challenge() };
-    }
-    response.headers = {
-      ...response.headers,
-      'x-ms-request-id': requestId,
-      'x-ms-keyvault-service-version': 'arca-0.1',
-      ...(clientRequestId && { 'x-ms-client-request-id': clientRequestId }),
-    };
-    return response;
-  });
+  return middy<Event, APIGatewayProxyStructuredResultV2, Error, Context>().handler((event, context) =>
+    withBoundary(event, context, async (ids, challenge) =>
+      run(await parseRequest(operationId, event, ids, challenge)),
+    ),
+  );
 }
 
 async function parseRequest(
   operationId: string,
   event: Event,
-  requestId: string,
-  clientRequestId: string | undefined,
+  ids: { requestId: string; clientRequestId?: string },
+  challenge: ChallengeState,
 ): Promise<VaultRequest> {
-  const { config, verifyToken } = container();
+  const { config, verifyToken, vaults } = container();
   const address = resolveVaultHost(
     headerOf(event, 'host') ?? event.requestContext?.domainName,
     config.ARCA_VAULT_DOMAIN,
     config.ARCA_DEFAULT_VAULT,
   );
+  const vault = await vaults.get(address.name);
+  const live = vault && !vault.deletion ? vault : undefined;
+  if (live) challenge.tenantId = live.tenantId;
   const principal = await verifyToken(bearerToken(headerOf(event, 'authorization')));
+  if (!live)
+    throw new NotFoundError('VaultNotFound', `Vault ${address.name} was not found in this deployment.`);
+  if ((principal.tenantId ?? config.ARCA_TENANT_ID).toLowerCase() !== live.tenantId.toLowerCase()) {
+    throw new UnauthorizedError(
+      `AKV10032: Invalid issuer: the token's tenant is not vault ${live.name}'s tenant.`,
+    );
+  }
   const query = queryOf(event);
+  const apiVersion = requireApiVersion(query.get('api-version'));
+  const route = routeFor(event.routeKey, operationId);
+  const params = paramsOf(event);
+  const objectScope = objectScopeOf(route, params);
+  const visible = route.listScope ? visibleObjects(live, principal, route, route.listScope) : 'all';
+  const grant =
+    visible === 'all'
+      ? authorize(live, principal, route, objectScope)
+      : scopedListGrant(live, principal);
   return {
     operationId,
-    requestId,
-    ...(clientRequestId && { clientRequestId }),
-    vault: { ...address, retentionDays: config.ARCA_SOFT_DELETE_RETENTION_DAYS },
-    apiVersion: requireApiVersion(query.get('api-version')),
-    params: paramsOf(event),
+    ...ids,
+    vault: {
+      ...address,
+      retentionDays: live.softDeleteRetentionInDays,
+      purgeProtection: live.enablePurgeProtection,
+      record: live,
+    },
+    apiVersion,
+    params,
     query,
     ...(event.body != null && { body: bodyOf(event) }),
     principal,
+    grant,
+    visible,
+    ...(objectScope && { objectScope }),
     ...(event.requestContext?.http?.sourceIp && { sourceIp: event.requestContext.http.sourceIp }),
   };
-}
-
-function bearerToken(header: string | undefined): string {
-  if (!header) throw new UnauthorizedError('AKV10000: Request is missing a Bearer or PoP token.');
-  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
-  if (!match?.[1]) throw new UnauthorizedError('AKV10001: The Authorization header is not a Bearer token.');
-  return match[1];
-}
-
-function challenge(): string {
-  const { config } = container();
-  return challengeHeader(
-    config.ARCA_CHALLENGE_AUTHORITY,
-    config.ARCA_TENANT_ID,
-    config.ARCA_CHALLENGE_RESOURCE,
-  );
 }

@@ -1,6 +1,8 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Principal } from '../auth/token-verifier.ts';
+import type { AccessGrant } from '../authz/authorize.ts';
 import { PayloadTooLargeError } from '../errors.ts';
+import type { Vault } from '../vaults/model.ts';
 import type { VaultAddress } from './vault-host.ts';
 
 /** 4 MiB: well above any Key Vault body (a 25 KiB secret, a backup of many versions). */
@@ -11,14 +13,27 @@ export interface VaultRequest {
   readonly operationId: string;
   readonly requestId: string;
   readonly clientRequestId?: string;
-  readonly vault: VaultAddress & { readonly retentionDays: number };
+  readonly vault: VaultContext;
   readonly apiVersion: string;
   readonly params: Readonly<Record<string, string | undefined>>;
   /** Query names decoded (the SDKs send `api%2Dversion`). */
   readonly query: URLSearchParams;
   readonly body?: string;
   readonly principal: Principal;
+  /** How the one authorization check let this request through. */
+  readonly grant: AccessGrant;
+  /** Object-scoped routes: the object the request is about, as a role scope ('/secrets/{name}'). */
+  readonly objectScope?: string;
+  /** List routes: the object names (lower-cased) the caller may see, or 'all'. */
+  readonly visible: 'all' | ReadonlySet<string>;
   readonly sourceIp?: string;
+}
+
+/** The vault a data-plane request is for, as its handlers need it. */
+export interface VaultContext extends VaultAddress {
+  readonly retentionDays: number;
+  readonly purgeProtection: boolean;
+  readonly record: Vault;
 }
 
 export function queryOf(event: APIGatewayProxyEventV2): URLSearchParams {

@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTableIfMissing } from '../store/create-table.ts';
+import { DynamoVaultStore } from '../store/dynamo-vault-store.ts';
+import { newVault } from '../vaults/new-vault.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 import { createGateway, loadHandlers } from './gateway.ts';
 import { ensureLocalCa } from './local-ca.ts';
@@ -92,12 +94,14 @@ export async function startLocalVault(options: LocalVaultOptions): Promise<Local
       ARCA_DEFAULT_VAULT: options.defaultVault ?? 'dev',
       ...options.env,
     });
+    const dev = await issuer.ensureDevClient();
+    process.env.ARCA_ADMINISTRATORS = [dev.objectId, options.env?.ARCA_ADMINISTRATORS].filter(Boolean).join(',');
+    await ensureDefaultVault(dynamo.endpoint, tableName, options.defaultVault ?? 'dev', tenantId, dev.objectId);
     server.on(
       'request',
       createGateway(await loadHandlers(), (request) => issuer.handle(request)),
     );
 
-    const dev = await issuer.ensureDevClient();
     const info: LocalVaultInfo = {
       vaultUrl: `https://localhost:${port}`,
       authorityHost,
@@ -158,6 +162,38 @@ function listen(server: Server, port: number, host: string): Promise<number> {
     server.once('error', fail);
     server.listen(port, host, () => done((server.address() as AddressInfo).port));
   });
+}
+
+/** The default vault (premium, RBAC), made on first start with the development client as its administrator. */
+async function ensureDefaultVault(
+  endpoint: string,
+  tableName: string,
+  name: string,
+  tenantId: string,
+  admin: string,
+) {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const store = new DynamoVaultStore(client, tableName);
+  try {
+    if (await store.get(name)) return;
+    const properties = {
+      tenantId,
+      sku: 'premium' as const,
+      enableRbacAuthorization: true,
+      accessPolicies: [],
+      softDeleteRetentionInDays: 90,
+      enablePurgeProtection: false,
+    };
+    await store.create(
+      newVault(name, properties, { objectId: admin }, Math.floor(Date.now() / 1000), randomUUID),
+    );
+  } finally {
+    client.destroy();
+  }
 }
 
 /** The local tenant id, made on first start and kept. */

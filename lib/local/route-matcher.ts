@@ -31,7 +31,7 @@ export function matchRoute(
         return segment !== '' || i === pattern.length - 1;
       }
       literals++;
-      return part === segment.toLowerCase();
+      return part.toLowerCase() === segment.toLowerCase();
     });
     if (!fits) continue;
     pathKnown = true;

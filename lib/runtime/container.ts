@@ -9,8 +9,10 @@ import { CachingKeyring } from '../crypto/data-key-cache.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { LocalKeyring } from '../crypto/local-keyring.ts';
 import { DynamoSecretStore } from '../store/dynamo-secret-store.ts';
+import { DynamoVaultStore } from '../store/dynamo-vault-store.ts';
 import { newVersionId, nowSeconds } from './ids.ts';
 import { kmsKeyring } from './kms.ts';
+import { VaultDirectory } from './vault-directory.ts';
 
 /**
  * What a handler container holds: clients and keyrings made once, on first
@@ -27,8 +29,9 @@ export interface Container {
     readonly barrier: Barrier;
     readonly now: () => number;
     readonly newVersionId: () => string;
-    readonly retentionDays: number;
   };
+  readonly vaultStore: DynamoVaultStore;
+  readonly vaults: VaultDirectory;
 }
 
 let current: Container | undefined;
@@ -64,6 +67,7 @@ function build(cfg: Config): Container {
       keys,
     }),
   );
+  const vaultStore = new DynamoVaultStore(dynamo, cfg.ARCA_TABLE_NAME);
   return {
     config: cfg,
     dynamo,
@@ -75,8 +79,9 @@ function build(cfg: Config): Container {
       barrier,
       now: nowSeconds,
       newVersionId,
-      retentionDays: cfg.ARCA_SOFT_DELETE_RETENTION_DAYS,
     },
+    vaultStore,
+    vaults: new VaultDirectory(vaultStore, cfg.ARCA_VAULT_CACHE_TTL_MS),
   };
 }
 

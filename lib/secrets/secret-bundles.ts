@@ -5,11 +5,13 @@ export interface VaultView {
   /** https://{host}, no trailing slash. */
   readonly url: string;
   readonly retentionDays: number;
+  readonly purgeProtection: boolean;
 }
 
-/** Key Vault's DeletionRecoveryLevel for the vault's retention (90 days is the uncustomized level). */
-export function recoveryLevel(retentionDays: number): string {
-  return retentionDays === 90 ? 'Recoverable+Purgeable' : 'CustomizedRecoverable+Purgeable';
+/** Key Vault's DeletionRecoveryLevel: 90 days is the uncustomized level; purge protection drops "+Purgeable". */
+export function recoveryLevel(retentionDays: number, purgeProtection: boolean): string {
+  const level = retentionDays === 90 ? 'Recoverable' : 'CustomizedRecoverable';
+  return purgeProtection ? level : `${level}+Purgeable`;
 }
 
 function attributes(vault: VaultView, meta: SecretVersionMeta) {
@@ -20,7 +22,7 @@ function attributes(vault: VaultView, meta: SecretVersionMeta) {
     ...(a.exp !== undefined && { exp: a.exp }),
     created: a.created,
     updated: a.updated,
-    recoveryLevel: recoveryLevel(vault.retentionDays),
+    recoveryLevel: recoveryLevel(vault.retentionDays, vault.purgeProtection),
     recoverableDays: vault.retentionDays,
   };
 }

@@ -8,7 +8,6 @@ export interface SecretsDeps {
   /** Unix seconds. */
   readonly now: () => number;
   readonly newVersionId: () => string;
-  readonly retentionDays: number;
 }
 
 export const sealContext = (vault: string, name: string, version: string) => ({

@@ -5,7 +5,8 @@
  * Items (vault and name are lower-cased: Key Vault names are case-insensitive):
  *   head of an object   pk = {vault}/{collection}/{name}   sk = "#head"
  *   one version         pk = {vault}/{collection}/{name}   sk = "v#{version}"
- * Only heads carry the index keys:
+ *   a vault            pk = #vault/{vault}                  sk = "#vault"
+ * Only heads and vaults carry the index keys (vaults: gsi1pk = #vaults or #deletedvaults):
  *   gsi1pk = {vault}/{collection}  or  {vault}/deleted{collection}
  *   gsi1sk = {name}
  */
@@ -29,6 +30,8 @@ export const collectionIndex = {
     'kid',
     'deletedDate',
     'scheduledPurgeDate',
+    'vaultDoc',
+    'revision',
   ],
 } as const;
 

@@ -63,7 +63,7 @@ function memoryStore() {
 
 function useCases() {
   const { store, secrets } = memoryStore();
-  const deps = { store, barrier, now: () => 1_800_000_000, newVersionId: ids, retentionDays: 90 };
+  const deps = { store, barrier, now: () => 1_800_000_000, newVersionId: ids };
   return {
     secrets,
     set: makeSetSecret(deps),
@@ -108,7 +108,7 @@ describe('secret use cases', () => {
   it('hides a deleted secret from get, and schedules its purge after the retention', async () => {
     const uc = useCases();
     await uc.set('dev', 'temp', { value: 'v' });
-    await uc.remove('dev', 'temp');
+    await uc.remove('dev', 'temp', { retentionDays: 90, purgeProtection: false });
     await assert.rejects(uc.get('dev', 'temp'), NotFoundError);
   });
 
