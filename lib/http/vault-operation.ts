@@ -60,9 +60,7 @@ async function parseRequest(
   const objectScope = objectScopeOf(route, params);
   const visible = route.listScope ? visibleObjects(live, principal, route, route.listScope) : 'all';
   const grant =
-    visible === 'all'
-      ? authorize(live, principal, route, objectScope)
-      : scopedListGrant(live, principal);
+    visible === 'all' ? authorize(live, principal, route, objectScope) : scopedListGrant(live, principal);
   return {
     operationId,
     ...ids,

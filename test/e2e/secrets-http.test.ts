@@ -143,6 +143,12 @@ describe('the secrets API at the HTTP level', () => {
 
   it('answers each vault on its own host name, from the Host header', async () => {
     const port = fixture.vault.port;
+    const created = await rawRequest(`${base}/vaults/team-a?api-version=2024-11-01`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ properties: { sku: { name: 'standard' } } }),
+    });
+    assert.equal(created.status, 201, created.text);
     const other = { ...auth, host: `team-a.localhost:${port}` };
     const set = await rawRequest(`${base}/secrets/scoped?${v}`, {
       method: 'PUT',

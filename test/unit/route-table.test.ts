@@ -32,8 +32,22 @@ describe('the route table', () => {
   it('names an existing handler file, a permission and an audit name for every route', () => {
     for (const route of routes) {
       assert.ok(existsSync(join(root, route.handler)), route.handler);
-      assert.match(route.permission, /^secrets\/(get|list|set|delete|recover|backup|restore|purge)$/);
-      assert.match(route.auditOperation, /^Secret[A-Z]\w+$/);
+      assert.match(
+        route.permission,
+        /^(secrets\/(get|list|set|delete|recover|backup|restore|purge)|rbac\/(read|write|delete)|vaults\/(read|write|delete|purge))$/,
+        route.operationId,
+      );
+      assert.match(route.auditOperation, /^(Secret|RoleAssignment|RoleDefinition|Vault)[A-Z]\w+$/);
+    }
+  });
+
+  it('gives every data-plane route the RBAC action a role must grant', () => {
+    for (const route of routes.filter((r) => r.plane === 'data')) {
+      assert.match(
+        route.dataAction ?? '',
+        /^Microsoft\.(KeyVault\/vaults|Authorization)\//,
+        route.operationId,
+      );
     }
   });
 

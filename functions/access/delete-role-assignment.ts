@@ -1,0 +1,16 @@
+import { ok } from '#lib/http/responses.ts';
+import { vaultOperation } from '#lib/http/vault-operation.ts';
+import { vaultUseCase } from '#lib/runtime/vault-use-case.ts';
+import { makeDeleteRoleAssignment } from '#lib/vaults/role-assignments.ts';
+import { roleAssignmentResource } from '#lib/vaults/role-resources.ts';
+
+const deleteRoleAssignment = vaultUseCase(makeDeleteRoleAssignment);
+
+export const handler = vaultOperation('RoleAssignments_Delete', async (request) => {
+  const removed = await deleteRoleAssignment()(
+    request.vault.name,
+    request.objectScope ?? '/',
+    request.params.assignment,
+  );
+  return ok(roleAssignmentResource(removed));
+});

@@ -1,0 +1,5 @@
+import { ok } from '#lib/http/responses.ts';
+import { vaultOperation } from '#lib/http/vault-operation.ts';
+import { roleDefinitionList } from '#lib/vaults/role-resources.ts';
+
+export const handler = vaultOperation('RoleDefinitions_List', async () => ok(roleDefinitionList()));

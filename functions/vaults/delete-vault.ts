@@ -1,0 +1,11 @@
+import { managementOperation } from '#lib/http/management-operation.ts';
+import { ok } from '#lib/http/responses.ts';
+import { vaultManagement } from '#lib/runtime/vault-management.ts';
+import { makeDeleteVault } from '#lib/vaults/manage-vaults.ts';
+import { deletedVaultResource } from '#lib/vaults/vault-resources.ts';
+
+const deleteVault = vaultManagement(makeDeleteVault);
+
+export const handler = managementOperation('Vaults_Delete', async (request) =>
+  ok(deletedVaultResource(await deleteVault()(request.params.vault))),
+);

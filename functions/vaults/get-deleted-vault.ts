@@ -1,0 +1,11 @@
+import { managementOperation } from '#lib/http/management-operation.ts';
+import { ok } from '#lib/http/responses.ts';
+import { vaultManagement } from '#lib/runtime/vault-management.ts';
+import { makeGetDeletedVault } from '#lib/vaults/manage-vaults.ts';
+import { deletedVaultResource } from '#lib/vaults/vault-resources.ts';
+
+const getDeletedVault = vaultManagement(makeGetDeletedVault);
+
+export const handler = managementOperation('Vaults_GetDeleted', async (request) =>
+  ok(deletedVaultResource(await getDeletedVault()(request.params.vault))),
+);

@@ -1,0 +1,21 @@
+import { managementOperation } from '#lib/http/management-operation.ts';
+import { ok } from '#lib/http/responses.ts';
+import { vaultManagement } from '#lib/runtime/vault-management.ts';
+import { pageRequest } from '#lib/secrets/list-secrets.ts';
+import { makeListVaults } from '#lib/vaults/manage-vaults.ts';
+import { managementNextLink } from '#lib/vaults/management-paging.ts';
+import { deletedVaultResource } from '#lib/vaults/vault-resources.ts';
+
+const listVaults = vaultManagement(makeListVaults);
+
+export const handler = managementOperation('Vaults_ListDeleted', async (request) => {
+  const page = pageRequest(
+    request.query.get('$top') ?? undefined,
+    request.query.get('$skiptoken') ?? undefined,
+  );
+  const result = await listVaults()(true, page);
+  return ok({
+    value: result.items.map(deletedVaultResource),
+    nextLink: managementNextLink(request, '/deletedVaults', result.nextToken),
+  });
+});

@@ -1,0 +1,103 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { Principal } from '../auth/token-verifier.ts';
+import { BadParameterError, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.ts';
+import { container } from '../runtime/container.ts';
+import { bearerToken, withBoundary } from './operation-boundary.ts';
+import type { OperationResult } from './responses.ts';
+import { routeFor } from './route-lookup.ts';
+import { bodyOf, headerOf, paramsOf, queryOf } from './vault-request.ts';
+
+export type DeploymentRole = 'administrator' | 'contributor' | 'reader';
+
+/** One management-plane request (the bare domain: vaults, not their contents). */
+export interface ManagementRequest {
+  readonly operationId: string;
+  readonly requestId: string;
+  readonly principal: Principal;
+  readonly role: DeploymentRole;
+  readonly params: Readonly<Record<string, string | undefined>>;
+  readonly query: URLSearchParams;
+  readonly body?: string;
+  readonly apiVersion: string;
+  /** https://{bare domain}[:port]: vault URIs are https://{vault}.{domain}[:port]/. */
+  readonly host: string;
+}
+
+/** What each deployment role may do: Reader reads, Contributor also writes and deletes, only Administrator purges. */
+const ALLOWED: Record<DeploymentRole, readonly string[]> = {
+  administrator: ['vaults/read', 'vaults/write', 'vaults/delete', 'vaults/purge'],
+  contributor: ['vaults/read', 'vaults/write', 'vaults/delete'],
+  reader: ['vaults/read'],
+};
+
+const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
+
+/**
+ * The chain of management handlers: the bare domain only, a token of the
+ * deployment's tenant, and a deployment role (from configuration) that allows
+ * the route's permission. Deny by default.
+ */
+export function managementOperation(
+  operationId: string,
+  run: (request: ManagementRequest) => Promise<OperationResult>,
+) {
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>().handler(
+    (event, context) =>
+      withBoundary(event, context, async ({ requestId }) => {
+        const { config, verifyToken } = container();
+        const host = (headerOf(event, 'host') ?? event.requestContext?.domainName ?? '').toLowerCase();
+        const hostname = host.replace(/:\d+$/, '');
+        const bare =
+          hostname === config.ARCA_VAULT_DOMAIN ||
+          (config.ARCA_VAULT_DOMAIN === 'localhost' && ['127.0.0.1', '[::1]'].includes(hostname));
+        const principal = await verifyToken(bearerToken(headerOf(event, 'authorization')));
+        if (!bare)
+          throw new NotFoundError('NotFound', 'Vaults are managed on the bare domain, not on a vault host.');
+        if (
+          (principal.tenantId ?? config.ARCA_TENANT_ID).toLowerCase() !== config.ARCA_TENANT_ID.toLowerCase()
+        ) {
+          throw new UnauthorizedError(
+            "AKV10032: Invalid issuer: the token's tenant is not this deployment's.",
+          );
+        }
+        const query = queryOf(event);
+        const apiVersion = query.get('api-version');
+        if (!apiVersion || !API_VERSION.test(apiVersion)) {
+          throw new BadParameterError(
+            "The 'api-version' query parameter is missing or not a date (such as 2024-11-01).",
+          );
+        }
+        const route = routeFor(event.routeKey, operationId);
+        const role = deploymentRole(principal);
+        if (!role || !ALLOWED[role].includes(route.permission)) {
+          throw new ForbiddenError(
+            `The caller 'appid=${principal.appId ?? '-'};oid=${principal.objectId}' has no deployment role that allows ` +
+              `${route.permission} (operation ${operationId}).`,
+            'AccessDenied',
+          );
+        }
+        return run({
+          operationId,
+          requestId,
+          principal,
+          role,
+          params: paramsOf(event),
+          query,
+          ...(event.body != null && { body: bodyOf(event) }),
+          apiVersion,
+          host,
+        });
+      }),
+  );
+}
+
+function deploymentRole(principal: Principal): DeploymentRole | undefined {
+  const { config } = container();
+  const ids = [principal.objectId, ...(principal.groups ?? [])].map((id) => id.toLowerCase());
+  const holds = (list: readonly string[]) => ids.some((id) => list.includes(id));
+  if (holds(config.ARCA_ADMINISTRATORS)) return 'administrator';
+  if (holds(config.ARCA_CONTRIBUTORS)) return 'contributor';
+  if (holds(config.ARCA_READERS)) return 'reader';
+  return undefined;
+}

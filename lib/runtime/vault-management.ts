@@ -1,0 +1,20 @@
+import { randomUUID } from 'node:crypto';
+import type { VaultDeps } from '../vaults/manage-vaults.ts';
+import { container } from './container.ts';
+import { nowSeconds } from './ids.ts';
+
+/** Builds a vault management use case once per container, on first use. */
+export function vaultManagement<F>(make: (deps: VaultDeps) => F): () => F {
+  let made: F | undefined;
+  return () => {
+    const c = container();
+    made ??= make({
+      store: c.vaultStore,
+      now: nowSeconds,
+      newId: randomUUID,
+      forget: (name) => c.vaults.forget(name),
+      tenantId: c.config.ARCA_TENANT_ID,
+    });
+    return made;
+  };
+}
