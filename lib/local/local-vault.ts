@@ -95,8 +95,16 @@ export async function startLocalVault(options: LocalVaultOptions): Promise<Local
       ...options.env,
     });
     const dev = await issuer.ensureDevClient();
-    process.env.ARCA_ADMINISTRATORS = [dev.objectId, options.env?.ARCA_ADMINISTRATORS].filter(Boolean).join(',');
-    await ensureDefaultVault(dynamo.endpoint, tableName, options.defaultVault ?? 'dev', tenantId, dev.objectId);
+    process.env.ARCA_ADMINISTRATORS = [dev.objectId, options.env?.ARCA_ADMINISTRATORS]
+      .filter(Boolean)
+      .join(',');
+    await ensureDefaultVault(
+      dynamo.endpoint,
+      tableName,
+      options.defaultVault ?? 'dev',
+      tenantId,
+      dev.objectId,
+    );
     server.on(
       'request',
       createGateway(await loadHandlers(), (request) => issuer.handle(request)),

@@ -111,8 +111,8 @@ export function findRoleDefinition(idOrName: string): RoleDefinition | undefined
 
 /** Azure's wildcard rule: `*` stands for any run of characters; case does not matter. */
 export function actionMatches(pattern: string, action: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map(escape).join('.*')}$`, 'i');
+  const regex = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`, 'i');
   return regex.test(action);
 }
 
-const escape = (s: string) => s.replace(/[.+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.+?^${}()|[\]\\/]/g, '\\$&');
