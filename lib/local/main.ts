@@ -34,6 +34,9 @@ try {
       -d client_secret=$(node -p "require('${resolve(dataDir, 'local.json')}').clientSecret") \\
       -d scope=https://vault.azure.net/.default ${info.authorityHost}/${info.tenantId}/oauth2/v2.0/token
 
+  A second identity, with no rights until granted:  npm run client -- create my-app
+  (then grant it a role: see the README, "Vaults and access").
+
 Press Ctrl+C to stop.`);
   let stopping = false;
   const stop = async (signal: string) => {
