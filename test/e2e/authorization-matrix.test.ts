@@ -127,8 +127,7 @@ const AUTHZ = '/providers/Microsoft.Authorization';
 const rbacPaths = (method: string, suffix: string, scopes = RBAC_SCOPES) =>
   scopes.map((scope) => `${method} ${scope}${AUTHZ}/${suffix}`);
 
-const ifLive = (world: World, then: Outcome): Outcome =>
-  world.secret === 'live' ? then : { status: 404 };
+const ifLive = (world: World, then: Outcome): Outcome => (world.secret === 'live' ? then : { status: 404 });
 const ifDeleted = (world: World, then: Outcome): Outcome =>
   world.secret === 'deleted' ? then : { status: 404 };
 
@@ -422,7 +421,9 @@ describe('the authorization matrix: every route × every kind of principal', () 
     port = fixture.vault.port;
     const dev = await fixture.token();
     tokens.set('dev', dev);
-    const devClient = (await fixture.vault.issuer.listClients()).find((c) => c.clientId === fixture.info.clientId);
+    const devClient = (await fixture.vault.issuer.listClients()).find(
+      (c) => c.clientId === fixture.info.clientId,
+    );
     objectIds.set('dev', devClient?.objectId ?? '');
 
     for (const key of Object.keys(PRINCIPALS).filter((k) => k !== 'dev')) {
@@ -434,7 +435,9 @@ describe('the authorization matrix: every route × every kind of principal', () 
     const assign = async (scope: string, role: string, principal: string) => {
       const res = await send(`${scope}${AUTHZ}/roleAssignments/${randomUUID()}?api-version=7.6`, dev, {
         method: 'PUT',
-        body: JSON.stringify({ properties: { roleDefinitionId: role, principalId: objectIds.get(principal) } }),
+        body: JSON.stringify({
+          properties: { roleDefinitionId: role, principalId: objectIds.get(principal) },
+        }),
       });
       assert.equal(res.status, 201, `assigning ${role} to ${principal} at '${scope}': ${res.text}`);
     };
@@ -534,7 +537,8 @@ describe('the authorization matrix: every route × every kind of principal', () 
           path = path.replace(param, value ?? 'x');
         }
         const apiVersion = route.plane === 'management' ? '2024-11-01' : '7.6';
-        const host = route.plane === 'data' && p.vault === 'apvault' ? `apvault.localhost:${port}` : undefined;
+        const host =
+          route.plane === 'data' && p.vault === 'apvault' ? `apvault.localhost:${port}` : undefined;
         const res = await send(`${path}?api-version=${apiVersion}`, token, {
           method: route.method,
           ...(op.body && { body: op.body(context) }),
@@ -553,7 +557,9 @@ describe('the authorization matrix: every route × every kind of principal', () 
 
         const expected = op.outcome(world, route);
         if (res.status !== expected.status) {
-          mismatches.push(`${where}: expected ${expected.status}, got ${res.status} ${res.text.slice(0, 200)}`);
+          mismatches.push(
+            `${where}: expected ${expected.status}, got ${res.status} ${res.text.slice(0, 200)}`,
+          );
         }
         // Follow the model, not the server: one wrong answer shows once, not in every later cell.
         if (expected.secret) world.secret = expected.secret;
