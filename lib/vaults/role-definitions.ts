@@ -13,6 +13,8 @@ export interface RoleDefinition {
 
 const KV = 'Microsoft.KeyVault/vaults';
 const ASSIGNMENTS = 'Microsoft.Authorization/roleAssignments';
+/** Azure's officer and reader roles may read role assignments and definitions. */
+const READ_AUTHORIZATION = 'Microsoft.Authorization/*/read';
 
 export const ROLE_DEFINITIONS: readonly RoleDefinition[] = [
   {
@@ -20,7 +22,8 @@ export const ROLE_DEFINITIONS: readonly RoleDefinition[] = [
     roleName: 'Key Vault Administrator',
     description:
       'Perform all data plane operations on a key vault and all objects in it, and manage its role assignments.',
-    actions: [`${ASSIGNMENTS}/*`],
+    // Managing assignments is Arca's (as Managed HSM Administrator's); Azure's vault role only reads them.
+    actions: [READ_AUTHORIZATION, `${ASSIGNMENTS}/*`],
     dataActions: [`${KV}/*`],
   },
   {
@@ -28,14 +31,14 @@ export const ROLE_DEFINITIONS: readonly RoleDefinition[] = [
     roleName: 'Key Vault Reader',
     description:
       'Read metadata of key vaults and their certificates, keys and secrets. Cannot read secret values.',
-    actions: [`${ASSIGNMENTS}/read`],
+    actions: [READ_AUTHORIZATION],
     dataActions: [`${KV}/*/read`, `${KV}/secrets/readMetadata/action`],
   },
   {
     id: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
     roleName: 'Key Vault Secrets Officer',
     description: 'Perform any action on the secrets of a key vault.',
-    actions: [],
+    actions: [READ_AUTHORIZATION],
     dataActions: [`${KV}/secrets/*`],
   },
   {
@@ -49,7 +52,7 @@ export const ROLE_DEFINITIONS: readonly RoleDefinition[] = [
     id: '14b46e9e-c2b7-41b4-b07b-48a6ebf60603',
     roleName: 'Key Vault Crypto Officer',
     description: 'Perform any action on the keys of a key vault.',
-    actions: [],
+    actions: [READ_AUTHORIZATION],
     dataActions: [`${KV}/keys/*`, `${KV}/keyrotationpolicies/*`],
   },
   {
@@ -80,7 +83,7 @@ export const ROLE_DEFINITIONS: readonly RoleDefinition[] = [
     id: 'a4417e6f-fecd-4de8-b567-7b0420556985',
     roleName: 'Key Vault Certificates Officer',
     description: 'Perform any action on the certificates of a key vault.',
-    actions: [],
+    actions: [READ_AUTHORIZATION],
     dataActions: [`${KV}/certificatecas/*`, `${KV}/certificates/*`, `${KV}/certificatecontacts/write`],
   },
   {
@@ -96,10 +99,10 @@ export const ROLE_DEFINITIONS: readonly RoleDefinition[] = [
     ],
   },
   {
-    id: '8b54135c-b56d-4d72-a534-26097cfdbe0b',
+    id: '8b54135c-b56d-4d72-a534-26097cfdc8d8',
     roleName: 'Key Vault Data Access Administrator',
     description: 'Manage access to a key vault by adding or removing role assignments.',
-    actions: [`${ASSIGNMENTS}/*`],
+    actions: [READ_AUTHORIZATION, `${ASSIGNMENTS}/write`, `${ASSIGNMENTS}/delete`],
     dataActions: [],
   },
 ];

@@ -480,7 +480,7 @@ describe('the authorization matrix: every route × every kind of principal', () 
   });
   after(() => fixture?.close());
 
-  it('has a hand-written expectation for every route of the route table, and the table agrees with it', () => {
+  it('has a hand-written expectation for every route, and the route table agrees with it', () => {
     const problems: string[] = [];
     for (const route of routes) {
       const op = OPERATIONS[route.operationId];
@@ -547,7 +547,7 @@ describe('the authorization matrix: every route × every kind of principal', () 
 
         if (!allowed(p, route, op)) {
           if (res.status !== 403) {
-            mismatches.push(`${where}: expected 403, got ${res.status} ${res.text.slice(0, 200)}`);
+            mismatches.push(`${where}: expected 403, got ${summary(res.status, res.text)}`);
             continue;
           }
           const problems = deniedBodyProblems(res.text, route.operationId, secretValues);
@@ -557,24 +557,36 @@ describe('the authorization matrix: every route × every kind of principal', () 
 
         const expected = op.outcome(world, route);
         if (res.status !== expected.status) {
-          mismatches.push(
-            `${where}: expected ${expected.status}, got ${res.status} ${res.text.slice(0, 200)}`,
-          );
+          mismatches.push(`${where}: expected ${expected.status}, got ${summary(res.status, res.text)}`);
         }
         // Follow the model, not the server: one wrong answer shows once, not in every later cell.
         if (expected.secret) world.secret = expected.secret;
         if (expected.vault) world.vault = expected.vault;
 
         if (key === 'scoped' && op.list && res.status === 200) {
-          const ids = (res.json().value as { id: string }[]).map((item) => item.id);
-          const foreign = ids.filter((id) => !new URL(id).pathname.endsWith(`/${SCOPED_OBJECT}`));
+          const items: unknown = JSON.parse(res.text).value;
+          const ids = Array.isArray(items) ? items.map((item: { id?: string }) => String(item.id)) : [];
+          const foreign = ids.filter((id) => !id.endsWith(`/${SCOPED_OBJECT}`));
+          if (!Array.isArray(items)) mismatches.push(`${where}: the list has no 'value' array`);
           if (foreign.length > 0) mismatches.push(`${where}: lists objects it has no role on: ${foreign}`);
         }
       }
-      assert.deepEqual(mismatches, [], `\n${mismatches.join('\n')}`);
+      assert.equal(mismatches.length, 0, `\n${mismatches.join('\n')}`);
     });
   }
 });
+
+/** A status with the error's code, inner code and message, for a readable mismatch line. */
+function summary(status: number, text: string): string {
+  try {
+    const { error } = JSON.parse(text);
+    if (error)
+      return `${status} ${error.code}/${error.innererror?.code ?? '-'}: ${error.message}`.slice(0, 400);
+  } catch {
+    // not JSON: show its start
+  }
+  return `${status} ${text.slice(0, 120)}`;
+}
 
 /** A refusal is a KeyVaultError 'Forbidden' naming the operation and never quoting a value. */
 function deniedBodyProblems(text: string, operationId: string, secretValues: readonly string[]): string {
