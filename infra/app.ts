@@ -10,12 +10,22 @@ import { ArcaStack, type ArcaStackProps } from './arca-stack.ts';
  * works with no arguments and no AWS account:
  *
  *   arca:stackName           default 'Arca'
- *   arca:tenantId            default 00000000-0000-0000-0000-000000000000 (a placeholder)
- *   arca:challengeAuthority  default https://login.microsoftonline.com
- *   arca:tokenIssuer         default {challengeAuthority}/{tenantId}/v2.0 (Entra ID shape)
- *   arca:jwksUrl             default {challengeAuthority}/{tenantId}/discovery/v2.0/keys
- *   arca:tokenAudience       default https://vault.azure.net
- *   arca:challengeResource   default https://vault.azure.net
+ *   arca:tokenIssuer         the bearer tokens' issuer; none: the stack creates a Cognito user
+ *                            pool with a client-credentials app client and uses it (see below)
+ *   arca:jwksUrl             required with tokenIssuer: where the issuer publishes its keys
+ *   arca:tokenAudience       with tokenIssuer: the `aud` expected, default https://vault.azure.net;
+ *                            with Cognito: the resource server identifier, default https://{vaultDomain}
+ *   arca:tenantId            the challenge's tenant; default derived from the issuer. Given without
+ *                            tokenIssuer it means Entra ID, as before Cognito became the default:
+ *                            issuer {challengeAuthority}/{tenantId}/v2.0,
+ *                            jwksUrl {challengeAuthority}/{tenantId}/discovery/v2.0/keys
+ *   arca:challengeAuthority  default derived from the issuer (https://login.microsoftonline.com for Entra ID)
+ *   arca:challengeResource   default the token audience (Cognito: the resource server identifier)
+ *   arca:administrators      deployment roles of the management plane: comma-separated object ids;
+ *   arca:contributors          administrators default to the Cognito app client when the stack
+ *   arca:readers               creates it, so a fresh deployment can create its first vault
+ *   arca:vaultCacheTtlMs     default 5000
+ *   arca:cognitoDomainPrefix default {stack name in lower case}-{account}
  *   arca:vaultDomain         default vault.example.com
  *   arca:defaultVault        optional: the vault the bare domain serves
  *   arca:certificateArn      optional: creates the custom domains *.{vaultDomain} and {vaultDomain}
@@ -23,23 +33,50 @@ import { ArcaStack, type ArcaStackProps } from './arca-stack.ts';
  *   arca:hostedZoneName      default {vaultDomain}
  *   arca:edgeJwtAuthorizer   'true' attaches an API Gateway JWT authorizer to every route
  *
- * Any OIDC issuer works (Cognito: issuer https://cognito-idp.{region}.amazonaws.com/{poolId},
- * jwksUrl {issuer}/.well-known/jwks.json); the defaults only give a template to look at.
+ * Cognito: a client gets a token with
+ * `POST {TokenEndpoint} grant_type=client_credentials&scope={TokenScope}` (stack outputs; HTTP
+ * Basic auth with the client id and secret). Such tokens have no `aud`, only `client_id`:
+ * see ArcaStack.cognitoIssuer.
  */
 export function propsFromContext(node: Node): ArcaStackProps {
   const get = (key: string): string | undefined => {
     const value: unknown = node.tryGetContext(`arca:${key}`);
     return value === undefined || value === null || value === '' ? undefined : String(value);
   };
-  const tenantId = get('tenantId') ?? '00000000-0000-0000-0000-000000000000';
-  const challengeAuthority = get('challengeAuthority') ?? 'https://login.microsoftonline.com';
+  /** `-c` passes a comma-separated string, cdk.json may hold an array. */
+  const list = (key: string): string[] | undefined => {
+    const value: unknown = node.tryGetContext(`arca:${key}`);
+    if (value === undefined || value === null || value === '') return undefined;
+    const items = (Array.isArray(value) ? value.map(String) : String(value).split(','))
+      .map((s) => s.trim())
+      .filter(Boolean);
+    return items.length > 0 ? items : undefined;
+  };
+  const number = (key: string): number | undefined => {
+    const value = get(key);
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed)) throw new Error(`arca:${key} must be an integer, not "${value}"`);
+    return parsed;
+  };
+  const tenantId = get('tenantId');
+  const challengeAuthority = get('challengeAuthority');
+  const entraTenant =
+    tenantId && !get('tokenIssuer')
+      ? `${challengeAuthority ?? 'https://login.microsoftonline.com'}/${tenantId}`
+      : undefined;
   return {
+    tokenIssuer: get('tokenIssuer') ?? (entraTenant && `${entraTenant}/v2.0`),
+    jwksUrl: get('jwksUrl') ?? (entraTenant && `${entraTenant}/discovery/v2.0/keys`),
+    tokenAudience: get('tokenAudience'),
     tenantId,
     challengeAuthority,
-    tokenIssuer: get('tokenIssuer') ?? `${challengeAuthority}/${tenantId}/v2.0`,
-    jwksUrl: get('jwksUrl') ?? `${challengeAuthority}/${tenantId}/discovery/v2.0/keys`,
-    tokenAudience: get('tokenAudience') ?? 'https://vault.azure.net',
-    challengeResource: get('challengeResource') ?? 'https://vault.azure.net',
+    challengeResource: get('challengeResource'),
+    administrators: list('administrators'),
+    contributors: list('contributors'),
+    readers: list('readers'),
+    vaultCacheTtlMs: number('vaultCacheTtlMs'),
+    cognitoDomainPrefix: get('cognitoDomainPrefix'),
     vaultDomain: get('vaultDomain') ?? 'vault.example.com',
     defaultVault: get('defaultVault'),
     certificateArn: get('certificateArn'),

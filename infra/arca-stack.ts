@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { handlerFiles, type Route, routes } from '#lib/http/routes.ts';
+import { CognitoIssuer, cognitoDomainPrefix } from './constructs/cognito-issuer.ts';
 import { OperationFunction } from './constructs/operation-function.ts';
 import { VaultApi } from './constructs/vault-api.ts';
 import { VaultDomain } from './constructs/vault-domain.ts';
@@ -9,14 +10,48 @@ import { VaultKek } from './constructs/vault-kek.ts';
 import { VaultTable } from './constructs/vault-table.ts';
 
 export interface ArcaStackProps extends StackProps {
-  /** Bearer tokens: expected `iss` and `aud`, and where the issuer publishes its keys. */
-  readonly tokenIssuer: string;
-  readonly tokenAudience: string;
-  readonly jwksUrl: string;
-  /** The 401 challenge: `authorization="{challengeAuthority}/{tenantId}", resource="{challengeResource}"`. */
-  readonly tenantId: string;
-  readonly challengeAuthority: string;
-  readonly challengeResource: string;
+  /**
+   * Bearer tokens: the expected `iss`, and where the issuer publishes its keys
+   * (required with tokenIssuer). Without an issuer the stack makes its own: a
+   * Cognito user pool with a client-credentials app client (CognitoIssuer).
+   */
+  readonly tokenIssuer?: string;
+  readonly jwksUrl?: string;
+  /**
+   * The resource clients ask a token for: they request scope `{tokenAudience}/.default`.
+   * With tokenIssuer it is the `aud` tokens must carry (@default https://vault.azure.net).
+   * With the Cognito issuer it is the resource server identifier (@default https://{vaultDomain}),
+   * and tokens carry no `aud` at all: see `tokenSettings`.
+   */
+  readonly tokenAudience?: string;
+  /**
+   * The 401 challenge: `authorization="{challengeAuthority}/{tenantId}", resource="{challengeResource}"`.
+   * @default authorization: the issuer (an Entra ID issuer without its `/v2.0`), split at its last
+   *   path segment, which is the tenant; resource: the token audience (Cognito: the resource server)
+   */
+  readonly tenantId?: string;
+  readonly challengeAuthority?: string;
+  readonly challengeResource?: string;
+  /**
+   * Deployment roles on the management plane (Arca Administrator, Contributor,
+   * Reader): object ids of principals or groups (the `oid`, else `sub`, of their tokens).
+   * @default administrators: the Cognito app client when the stack creates it
+   *   (a fresh deployment can create its first vault); otherwise nobody
+   */
+  readonly administrators?: readonly string[];
+  readonly contributors?: readonly string[];
+  readonly readers?: readonly string[];
+  /**
+   * How long a function container trusts its copy of a vault's properties,
+   * policies and role assignments (ARCA_VAULT_CACHE_TTL_MS).
+   * @default 5000
+   */
+  readonly vaultCacheTtlMs?: number;
+  /**
+   * The Cognito prefix domain of the token endpoint; only without tokenIssuer.
+   * @default the stack name in lower case, then `-{account}`
+   */
+  readonly cognitoDomainPrefix?: string;
   /** Vault hosts are `{vault}.{vaultDomain}`. */
   readonly vaultDomain: string;
   /** The vault a request to the bare domain goes to, if any. */
@@ -30,12 +65,46 @@ export interface ArcaStackProps extends StackProps {
   /**
    * Attach an API Gateway JWT authorizer to every route as well. Off by default:
    * it answers a request without a token itself, with a challenge the Azure SDK
-   * clients cannot follow; the handlers verify tokens in any case.
+   * clients cannot follow; the handlers verify tokens in any case (and alone
+   * know the vault permissions).
    * @default false
    */
   readonly edgeJwtAuthorizer?: boolean;
   /** @default the repository root (package.json, package-lock.json, functions/) */
   readonly projectRoot?: string;
+}
+
+/** What the handlers (and the edge authorizer) check tokens against, and what the challenge says. */
+export interface TokenSettings {
+  readonly issuer: string;
+  readonly jwksUrl: string;
+  /** ARCA_TOKEN_AUDIENCE, and the edge authorizer's audience. */
+  readonly audience: string;
+  readonly tenantId: string;
+  readonly challengeAuthority: string;
+  readonly challengeResource: string;
+}
+
+const AZURE_KEY_VAULT_RESOURCE = 'https://vault.azure.net';
+
+/**
+ * The challenge's `authorization` from an issuer URL: Entra ID's
+ * `{authority}/{tenant}/v2.0` gives `{authority}` and `{tenant}`; any other
+ * issuer is split at its last path segment (Cognito: the pool id). An issuer
+ * without a path keeps the placeholder tenant.
+ */
+export function challengeFromIssuer(issuer: string): { authority: string; tenantId: string } {
+  const fallback = {
+    authority: 'https://login.microsoftonline.com',
+    tenantId: '00000000-0000-0000-0000-000000000000',
+  };
+  if (!URL.canParse(issuer)) return fallback;
+  const url = new URL(issuer);
+  const segments = url.pathname.split('/').filter(Boolean);
+  if (segments.at(-1) === 'v2.0') segments.pop();
+  const tenantId = segments.pop();
+  if (!tenantId) return { ...fallback, authority: url.origin };
+  return { authority: url.origin + segments.map((s) => `/${s}`).join(''), tenantId };
 }
 
 const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -64,6 +133,9 @@ function functionDescription(served: readonly Route[]): string {
 export class ArcaStack extends Stack {
   readonly table: VaultTable;
   readonly kek: VaultKek;
+  /** The token issuer the stack made, when it was given none. */
+  readonly cognito?: CognitoIssuer;
+  readonly tokens: TokenSettings;
   /** By handler file, as the route table names it. */
   readonly functions: ReadonlyMap<string, OperationFunction>;
   readonly api: VaultApi;
@@ -74,21 +146,52 @@ export class ArcaStack extends Stack {
     if (props.hostedZoneId && !props.certificateArn) {
       throw new Error('hostedZoneId needs certificateArn: the DNS records point at the custom domain');
     }
+    const vaultCacheTtlMs = props.vaultCacheTtlMs ?? 5_000;
+    if (!Number.isInteger(vaultCacheTtlMs) || vaultCacheTtlMs < 0) {
+      throw new Error(`vaultCacheTtlMs must be an integer of 0 or more, not ${vaultCacheTtlMs}`);
+    }
     this.table = new VaultTable(this, 'VaultTable');
     this.kek = new VaultKek(this, 'VaultKek');
 
+    if (props.tokenIssuer) {
+      if (props.cognitoDomainPrefix) {
+        throw new Error('cognitoDomainPrefix is for the Cognito issuer, which tokenIssuer replaces');
+      }
+      this.tokens = this.externalIssuer(props, props.tokenIssuer);
+    } else {
+      if (props.jwksUrl) throw new Error('jwksUrl needs tokenIssuer: the Cognito issuer has its own keys');
+      this.cognito = new CognitoIssuer(this, 'TokenIssuer', {
+        resource: props.tokenAudience ?? `https://${props.vaultDomain}`,
+        domainPrefix: props.cognitoDomainPrefix ?? cognitoDomainPrefix(this.stackName, this.account),
+      });
+      this.tokens = this.cognitoIssuer(props, this.cognito);
+    }
+
+    const administrators =
+      props.administrators ?? (this.cognito ? [this.cognito.client.userPoolClientId] : []);
+    const roles = {
+      ARCA_ADMINISTRATORS: administrators,
+      ARCA_CONTRIBUTORS: props.contributors ?? [],
+      ARCA_READERS: props.readers ?? [],
+    };
     const environment: Record<string, string> = {
       ARCA_TABLE_NAME: this.table.table.tableName,
       ARCA_KEYRING: 'kms',
       ARCA_KMS_KEY_ID: this.kek.key.keyArn,
-      ARCA_TOKEN_ISSUER: props.tokenIssuer,
-      ARCA_TOKEN_AUDIENCE: props.tokenAudience,
-      ARCA_JWKS_URL: props.jwksUrl,
-      ARCA_TENANT_ID: props.tenantId,
-      ARCA_CHALLENGE_AUTHORITY: props.challengeAuthority,
-      ARCA_CHALLENGE_RESOURCE: props.challengeResource,
+      ARCA_TOKEN_ISSUER: this.tokens.issuer,
+      ARCA_TOKEN_AUDIENCE: this.tokens.audience,
+      ARCA_JWKS_URL: this.tokens.jwksUrl,
+      ARCA_TENANT_ID: this.tokens.tenantId,
+      ARCA_CHALLENGE_AUTHORITY: this.tokens.challengeAuthority,
+      ARCA_CHALLENGE_RESOURCE: this.tokens.challengeResource,
       ARCA_VAULT_DOMAIN: props.vaultDomain,
       ...(props.defaultVault ? { ARCA_DEFAULT_VAULT: props.defaultVault } : {}),
+      ARCA_VAULT_CACHE_TTL_MS: String(vaultCacheTtlMs),
+      ...Object.fromEntries(
+        Object.entries(roles)
+          .map(([name, ids]) => [name, objectIds(name, ids).join(',')])
+          .filter(([, value]) => value),
+      ),
     };
 
     const functions = new Map<string, OperationFunction>();
@@ -113,8 +216,10 @@ export class ArcaStack extends Stack {
     this.api = new VaultApi(this, 'VaultApi', {
       routes,
       functions: new Map([...functions].map(([file, fn]) => [file, fn.function])),
+      // The same issuer and audience as the handlers. The authorizer checks `aud`, or
+      // `client_id` when a token has no `aud` (Cognito access tokens): the app client id.
       edgeJwt: props.edgeJwtAuthorizer
-        ? { issuer: props.tokenIssuer, audience: props.tokenAudience }
+        ? { issuer: this.tokens.issuer, audience: this.tokens.audience }
         : undefined,
       disableExecuteApiEndpoint: Boolean(props.certificateArn),
     });
@@ -135,5 +240,63 @@ export class ArcaStack extends Stack {
     } else {
       new CfnOutput(this, 'ApiEndpoint', { value: this.api.stage.url });
     }
+    if (this.cognito) {
+      // The client secret is not an output: `aws cognito-idp describe-user-pool-client
+      // --user-pool-id {UserPoolId} --client-id {TokenClientId}` shows it.
+      new CfnOutput(this, 'TokenEndpoint', { value: this.cognito.tokenEndpoint });
+      new CfnOutput(this, 'TokenScope', { value: this.cognito.scope });
+      new CfnOutput(this, 'TokenClientId', { value: this.cognito.client.userPoolClientId });
+      new CfnOutput(this, 'UserPoolId', { value: this.cognito.userPool.userPoolId });
+    }
   }
+
+  /** An issuer of the operator's (Entra ID, any OIDC provider): tokens carry `aud`. */
+  private externalIssuer(props: ArcaStackProps, issuer: string): TokenSettings {
+    if (!props.jwksUrl) throw new Error('tokenIssuer needs jwksUrl: where the issuer publishes its keys');
+    const audience = props.tokenAudience ?? AZURE_KEY_VAULT_RESOURCE;
+    const challenge = challengeFromIssuer(issuer);
+    return {
+      issuer,
+      jwksUrl: props.jwksUrl,
+      audience,
+      tenantId: props.tenantId ?? challenge.tenantId,
+      challengeAuthority: props.challengeAuthority ?? challenge.authority,
+      challengeResource: props.challengeResource ?? audience,
+    };
+  }
+
+  /**
+   * The Cognito issuer. Its client-credentials access tokens have NO `aud`
+   * claim: they name the app client in `client_id` (and `sub`) and carry
+   * `scope` `{resource}/.default` and `token_use` `access`. API Gateway's JWT
+   * authorizer accepts a token whose `client_id` is one of its audiences when
+   * `aud` is absent, so the audience here is the app client id. The handlers'
+   * jose check (lib/auth/token-verifier.ts) requires `aud` and refuses these
+   * tokens until it does the same: with no `aud`, accept `client_id` equal to
+   * ARCA_TOKEN_AUDIENCE (and `token_use` `access`).
+   *
+   * The challenge names the issuer as its authorization (authority
+   * `https://cognito-idp.{region}.amazonaws.com`, tenant the pool id) and the
+   * resource server as its resource, so the scope an Azure SDK client asks for,
+   * `{resource}/.default`, is the Cognito scope of the app client.
+   */
+  private cognitoIssuer(props: ArcaStackProps, cognito: CognitoIssuer): TokenSettings {
+    return {
+      issuer: cognito.issuer,
+      jwksUrl: cognito.jwksUrl,
+      audience: cognito.client.userPoolClientId,
+      tenantId: props.tenantId ?? cognito.userPool.userPoolId,
+      challengeAuthority: props.challengeAuthority ?? `https://cognito-idp.${this.region}.${this.urlSuffix}`,
+      challengeResource: props.challengeResource ?? cognito.resource,
+    };
+  }
+}
+
+/** Object ids for a comma-separated variable: trimmed, none empty, none holding a comma. */
+function objectIds(name: string, ids: readonly string[]): string[] {
+  const trimmed = ids.map((id) => (Token.isUnresolved(id) ? id : id.trim())).filter(Boolean);
+  for (const id of trimmed) {
+    if (!Token.isUnresolved(id) && /[,\s]/.test(id)) throw new Error(`${name}: "${id}" is not an object id`);
+  }
+  return trimmed;
 }

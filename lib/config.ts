@@ -37,6 +37,13 @@ export interface Config {
   readonly ARCA_ADMINISTRATORS: readonly string[];
   readonly ARCA_CONTRIBUTORS: readonly string[];
   readonly ARCA_READERS: readonly string[];
+  /** Principals or groups who may read any vault's audit records (the audit reader role). */
+  readonly ARCA_AUDIT_READERS: readonly string[];
+  /** 'off' only for measuring audit's cost (bench/); a deployment never turns it off. */
+  readonly ARCA_AUDIT: 'on' | 'off';
+  readonly ARCA_AUDIT_TABLE_NAME: string;
+  /** How long records stay queryable in the audit table (TTL); the log sink keeps them after. */
+  readonly ARCA_AUDIT_HOT_DAYS: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -95,6 +102,10 @@ export function parseConfig(env: Env): Config {
     ARCA_ADMINISTRATORS: list('ARCA_ADMINISTRATORS'),
     ARCA_CONTRIBUTORS: list('ARCA_CONTRIBUTORS'),
     ARCA_READERS: list('ARCA_READERS'),
+    ARCA_AUDIT_READERS: list('ARCA_AUDIT_READERS'),
+    ARCA_AUDIT: env.ARCA_AUDIT === 'off' ? 'off' : 'on',
+    ARCA_AUDIT_TABLE_NAME: text('ARCA_AUDIT_TABLE_NAME', `${env.ARCA_TABLE_NAME || 'arca'}-audit`),
+    ARCA_AUDIT_HOT_DAYS: int('ARCA_AUDIT_HOT_DAYS', 90, 1, 3650),
   };
   if (config.ARCA_KEYRING === 'kms' && !config.ARCA_KMS_KEY_ID)
     problems.push('ARCA_KMS_KEY_ID: required when ARCA_KEYRING=kms');

@@ -46,13 +46,15 @@ export function makeTokenVerifier(options: TokenVerifierOptions) {
     try {
       ({ payload } = await jwtVerify(token, options.keys, {
         issuer: options.issuer,
-        audience: options.audience,
         algorithms: ALLOWED_ALGORITHMS,
         clockTolerance: 60,
         requiredClaims: ['exp'],
       }));
     } catch (error) {
       throw new UnauthorizedError(`AKV10032: Invalid token: ${reason(error)}`);
+    }
+    if (!audienceMatches(payload, options.audience)) {
+      throw new UnauthorizedError('AKV10032: Invalid token: the aud claim is not accepted.');
     }
     const tid = typeof payload.tid === 'string' ? payload.tid : undefined;
     if (options.tenantId && tid && tid !== options.tenantId) {
@@ -75,6 +77,18 @@ export function makeTokenVerifier(options: TokenVerifierOptions) {
       ...(expiresAt && { expiresAt }),
     };
   };
+}
+
+/**
+ * The audience must be this service. Cognito's client-credentials access
+ * tokens carry none; they name the client in `client_id` (and say
+ * `token_use: access`), which then must be the configured audience, as API
+ * Gateway's JWT authorizer also checks.
+ */
+function audienceMatches(payload: Record<string, unknown>, audience: string): boolean {
+  const aud = payload.aud;
+  if (aud !== undefined) return Array.isArray(aud) ? aud.includes(audience) : aud === audience;
+  return payload.client_id === audience && payload.token_use === 'access';
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);

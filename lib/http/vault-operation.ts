@@ -1,10 +1,17 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { AuditTrail } from '../audit/audit-trail.ts';
 import { authorize, objectScopeOf, scopedListGrant, visibleObjects } from '../authz/authorize.ts';
 import { NotFoundError, UnauthorizedError } from '../errors.ts';
 import { container } from '../runtime/container.ts';
 import { requireApiVersion } from './api-version.ts';
-import { bearerToken, type ChallengeState, withBoundary } from './operation-boundary.ts';
+import {
+  bearerToken,
+  type ChallengeState,
+  type RequestIds,
+  readWithRecord,
+  withBoundary,
+} from './operation-boundary.ts';
 import type { OperationResult } from './responses.ts';
 import { routeFor } from './route-lookup.ts';
 import { resolveVaultHost } from './vault-host.ts';
@@ -17,24 +24,28 @@ type Event = APIGatewayProxyEventV2;
  * authenticate before anything else (the SDKs' first request is an
  * unauthenticated probe with no body, answered with the challenge naming the
  * vault's tenant), check the api-version, run the one authorization check of
- * the route table, then the operation.
+ * the route table, then the operation. A read's audit record is written while
+ * it runs; a change's record commits with the change (the store's transaction).
  */
 export function vaultOperation(
   operationId: string,
   run: (request: VaultRequest) => Promise<OperationResult>,
 ) {
   return middy<Event, APIGatewayProxyStructuredResultV2, Error, Context>().handler((event, context) =>
-    withBoundary(event, context, async (ids, challenge) =>
-      run(await parseRequest(operationId, event, ids, challenge)),
-    ),
+    withBoundary(event, context, async (ids, challenge, audit) => {
+      const request = await parseRequest(operationId, event, ids, challenge, audit);
+      const isRead = event.requestContext?.http?.method === 'GET';
+      return isRead ? readWithRecord(audit, () => run(request)) : run(request);
+    }),
   );
 }
 
 async function parseRequest(
   operationId: string,
   event: Event,
-  ids: { requestId: string; clientRequestId?: string },
+  ids: RequestIds,
   challenge: ChallengeState,
+  audit: AuditTrail,
 ): Promise<VaultRequest> {
   const { config, verifyToken, vaults } = container();
   const address = resolveVaultHost(
@@ -42,10 +53,14 @@ async function parseRequest(
     config.ARCA_VAULT_DOMAIN,
     config.ARCA_DEFAULT_VAULT,
   );
+  audit.forVault(address.name, address.url);
   const vault = await vaults.get(address.name);
   const live = vault && !vault.deletion ? vault : undefined;
   if (live) challenge.tenantId = live.tenantId;
   const principal = await verifyToken(bearerToken(headerOf(event, 'authorization')));
+  audit.byPrincipal(principal);
+  const route = routeFor(event.routeKey, operationId);
+  audit.forOperation(route.auditOperation, '');
   if (!live)
     throw new NotFoundError('VaultNotFound', `Vault ${address.name} was not found in this deployment.`);
   if ((principal.tenantId ?? config.ARCA_TENANT_ID).toLowerCase() !== live.tenantId.toLowerCase()) {
@@ -55,12 +70,17 @@ async function parseRequest(
   }
   const query = queryOf(event);
   const apiVersion = requireApiVersion(query.get('api-version'));
-  const route = routeFor(event.routeKey, operationId);
+  audit.forOperation(route.auditOperation, apiVersion);
   const params = paramsOf(event);
+  if (route.objectScope && params.name) {
+    const version = params.version ? `/${params.version}` : '';
+    audit.aboutObject(`${address.url}/${route.objectScope}/${params.name}${version}`);
+  }
   const objectScope = objectScopeOf(route, params);
   const visible = route.listScope ? visibleObjects(live, principal, route, route.listScope) : 'all';
   const grant =
     visible === 'all' ? authorize(live, principal, route, objectScope) : scopedListGrant(live, principal);
+  audit.grantedBy(grant);
   return {
     operationId,
     ...ids,
@@ -76,6 +96,7 @@ async function parseRequest(
     ...(event.body != null && { body: bodyOf(event) }),
     principal,
     grant,
+    audit,
     visible,
     ...(objectScope && { objectScope }),
     ...(event.requestContext?.http?.sourceIp && { sourceIp: event.requestContext.http.sourceIp }),

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { Principal } from '../auth/token-verifier.ts';
 import type { AccessGrant } from '../authz/authorize.ts';
 import { PayloadTooLargeError } from '../errors.ts';
@@ -22,6 +23,8 @@ export interface VaultRequest {
   readonly principal: Principal;
   /** How the one authorization check let this request through. */
   readonly grant: AccessGrant;
+  /** The request's audit record: mutations hand `audit.forChange()` to the store, to commit with the change. */
+  readonly audit: AuditTrail;
   /** Object-scoped routes: the object the request is about, as a role scope ('/secrets/{name}'). */
   readonly objectScope?: string;
   /** List routes: the object names (lower-cased) the caller may see, or 'all'. */

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTableIfMissing } from '../store/create-table.ts';
+import { createAuditTableIfMissing, createTableIfMissing } from '../store/create-table.ts';
 import { DynamoVaultStore } from '../store/dynamo-vault-store.ts';
 import { newVault } from '../vaults/new-vault.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
@@ -74,6 +74,7 @@ export async function startLocalVault(options: LocalVaultOptions): Promise<Local
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     await createTableIfMissing(client, tableName);
+    await createAuditTableIfMissing(client, options.env?.ARCA_AUDIT_TABLE_NAME ?? `${tableName}-audit`);
     client.destroy();
 
     const port = await listen(server, options.port, options.host ?? '127.0.0.1');

@@ -8,6 +8,7 @@ import { Barrier } from '../crypto/barrier.ts';
 import { CachingKeyring } from '../crypto/data-key-cache.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { LocalKeyring } from '../crypto/local-keyring.ts';
+import { DynamoAuditLog } from '../store/dynamo-audit-log.ts';
 import { DynamoSecretStore } from '../store/dynamo-secret-store.ts';
 import { DynamoVaultStore } from '../store/dynamo-vault-store.ts';
 import { newVersionId, nowSeconds } from './ids.ts';
@@ -31,6 +32,8 @@ export interface Container {
     readonly newVersionId: () => string;
   };
   readonly vaultStore: DynamoVaultStore;
+  /** Undefined only when audit is off (benchmarks). */
+  readonly auditLog: DynamoAuditLog | undefined;
   readonly vaults: VaultDirectory;
 }
 
@@ -67,7 +70,11 @@ function build(cfg: Config): Container {
       keys,
     }),
   );
-  const vaultStore = new DynamoVaultStore(dynamo, cfg.ARCA_TABLE_NAME);
+  const auditTable =
+    cfg.ARCA_AUDIT === 'on'
+      ? { name: cfg.ARCA_AUDIT_TABLE_NAME, hotDays: cfg.ARCA_AUDIT_HOT_DAYS }
+      : undefined;
+  const vaultStore = new DynamoVaultStore(dynamo, cfg.ARCA_TABLE_NAME, auditTable);
   return {
     config: cfg,
     dynamo,
@@ -75,12 +82,13 @@ function build(cfg: Config): Container {
     barrier,
     verifyToken,
     secrets: {
-      store: new DynamoSecretStore(dynamo, cfg.ARCA_TABLE_NAME),
+      store: new DynamoSecretStore(dynamo, cfg.ARCA_TABLE_NAME, auditTable),
       barrier,
       now: nowSeconds,
       newVersionId,
     },
     vaultStore,
+    auditLog: auditTable && new DynamoAuditLog(dynamo, auditTable),
     vaults: new VaultDirectory(vaultStore, cfg.ARCA_VAULT_CACHE_TTL_MS),
   };
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { AuditEntry } from '../audit/audit-log.ts';
 import type { SealContext } from '../crypto/barrier.ts';
 import { CryptoIntegrityError } from '../crypto/errors.ts';
 import { BadParameterError } from '../errors.ts';
@@ -71,7 +72,7 @@ export function makeBackupSecret(deps: Pick<SecretsDeps, 'store' | 'barrier'>) {
 }
 
 export function makeRestoreSecret(deps: Pick<SecretsDeps, 'store' | 'barrier'>) {
-  return async (vault: string, blob: string) => {
+  return async (vault: string, blob: string, audit?: AuditEntry) => {
     const { name, payload } = await openBackup(deps, blob);
     const versions: SecretVersion[] = await Promise.all(
       payload.versions.map(async ({ value, ...meta }) => ({
@@ -80,7 +81,7 @@ export function makeRestoreSecret(deps: Pick<SecretsDeps, 'store' | 'barrier'>) 
         sealed: await deps.barrier.seal(Buffer.from(value, 'base64'), sealContext(vault, name, meta.version)),
       })),
     );
-    await deps.store.restore(vault, versions, payload.latestVersion);
+    await deps.store.restore(vault, versions, payload.latestVersion, audit);
     const latest = versions.find((v) => v.version === payload.latestVersion) as SecretVersion;
     const { sealed: _sealed, ...meta } = latest;
     return meta as SecretVersionMeta;

@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../audit/audit-log.ts';
 import { ForbiddenError } from '../errors.ts';
 import { deletedSecretNotFound, lookupSecretName, secretNotFound } from './names.ts';
 import type { SecretsDeps } from './secrets-deps.ts';
@@ -12,13 +13,20 @@ const DAY = 86_400;
 
 /** Soft-deletes a secret with all its versions; it stays recoverable for the retention period. */
 export function makeDeleteSecret(deps: Pick<SecretsDeps, 'store' | 'now'>) {
-  return async (vault: string, rawName: string | undefined, settings: RetentionSettings) => {
+  return async (
+    vault: string,
+    rawName: string | undefined,
+    settings: RetentionSettings,
+    audit?: AuditEntry,
+  ) => {
     const name = lookupSecretName(rawName);
     const now = deps.now();
-    const head = await deps.store.softDelete(vault, name, {
-      deletedDate: now,
-      scheduledPurgeDate: now + settings.retentionDays * DAY,
-    });
+    const head = await deps.store.softDelete(
+      vault,
+      name,
+      { deletedDate: now, scheduledPurgeDate: now + settings.retentionDays * DAY },
+      audit,
+    );
     if (!head) throw secretNotFound(name);
     return head;
   };
@@ -34,9 +42,9 @@ export function makeGetDeletedSecret(deps: Pick<SecretsDeps, 'store'>) {
 }
 
 export function makeRecoverDeletedSecret(deps: Pick<SecretsDeps, 'store'>) {
-  return async (vault: string, rawName: string | undefined) => {
+  return async (vault: string, rawName: string | undefined, audit?: AuditEntry) => {
     const name = rawName ?? '';
-    const head = await deps.store.recover(vault, lookupSecretNameOrDeleted(name));
+    const head = await deps.store.recover(vault, lookupSecretNameOrDeleted(name), audit);
     if (!head) throw deletedSecretNotFound(name);
     return head;
   };
@@ -44,7 +52,12 @@ export function makeRecoverDeletedSecret(deps: Pick<SecretsDeps, 'store'>) {
 
 /** Purge protection: a protected vault's deleted objects are purged only once their retention has ended. */
 export function makePurgeDeletedSecret(deps: Pick<SecretsDeps, 'store' | 'now'>) {
-  return async (vault: string, rawName: string | undefined, settings: RetentionSettings) => {
+  return async (
+    vault: string,
+    rawName: string | undefined,
+    settings: RetentionSettings,
+    audit?: AuditEntry,
+  ) => {
     const name = lookupSecretNameOrDeleted(rawName ?? '');
     if (settings.purgeProtection) {
       const head = await deps.store.getHead(vault, name);
@@ -57,7 +70,7 @@ export function makePurgeDeletedSecret(deps: Pick<SecretsDeps, 'store' | 'now'>)
         );
       }
     }
-    if (!(await deps.store.purge(vault, name))) throw deletedSecretNotFound(name);
+    if (!(await deps.store.purge(vault, name, audit))) throw deletedSecretNotFound(name);
   };
 }
 

@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../audit/audit-log.ts';
 import type { SecretVersion } from './model.ts';
 import { requireSecretName } from './names.ts';
 import type { SetSecretInput } from './secret-schemas.ts';
@@ -6,7 +7,7 @@ import { sealContext } from './secrets-deps.ts';
 
 /** Stores a new version (sealed under a fresh data key) and makes it the latest. */
 export function makeSetSecret(deps: Pick<SecretsDeps, 'store' | 'barrier' | 'now' | 'newVersionId'>) {
-  return async (vault: string, rawName: string | undefined, input: SetSecretInput) => {
+  return async (vault: string, rawName: string | undefined, input: SetSecretInput, audit?: AuditEntry) => {
     const name = requireSecretName(rawName);
     const version = deps.newVersionId();
     const now = deps.now();
@@ -29,7 +30,7 @@ export function makeSetSecret(deps: Pick<SecretsDeps, 'store' | 'barrier' | 'now
       ...(input.tags != null && { tags: input.tags }),
       sealed,
     };
-    await deps.store.putVersion(vault, secret);
+    await deps.store.putVersion(vault, secret, audit);
     return { secret, value: input.value };
   };
 }

@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../audit/audit-log.ts';
 import type { SecretVersionMeta } from './model.ts';
 import { lookupSecretName, lookupSecretVersion, secretNotFound } from './names.ts';
 import type { UpdateSecretInput } from './secret-schemas.ts';
@@ -10,6 +11,7 @@ export function makeUpdateSecret(deps: Pick<SecretsDeps, 'store' | 'now'>) {
     rawName: string | undefined,
     rawVersion: string | undefined,
     input: UpdateSecretInput,
+    audit?: AuditEntry,
   ) => {
     const name = lookupSecretName(rawName);
     let version = lookupSecretVersion(name, rawVersion);
@@ -28,6 +30,7 @@ export function makeUpdateSecret(deps: Pick<SecretsDeps, 'store' | 'now'>) {
         ...(input.tags != null && { tags: input.tags }),
       },
       deps.now(),
+      audit,
     );
     if (!updated) throw secretNotFound(name, rawVersion || undefined);
     const { sealed: _sealed, ...meta } = updated;

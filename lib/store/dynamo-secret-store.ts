@@ -9,6 +9,7 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { AuditEntry } from '../audit/audit-log.ts';
 import { ConflictError } from '../errors.ts';
 import {
   type Deletion,
@@ -21,6 +22,7 @@ import {
   type SecretUpdate,
   type SecretVersion,
 } from '../secrets/model.ts';
+import { type AuditTable, auditPut } from './audit-items.ts';
 import { cancellationReasons, isConditionFailure, translateDynamoError } from './dynamo-errors.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
 import {
@@ -56,19 +58,26 @@ export class DynamoSecretStore implements SecretStore {
   constructor(
     private readonly client: Pick<DynamoDBClient, 'send'>,
     private readonly tableName: string,
+    /** Where a change's audit record goes, in the change's own transaction. */
+    private readonly auditTable?: AuditTable,
   ) {}
 
-  async putVersion(vault: string, v: SecretVersion): Promise<void> {
+  async putVersion(vault: string, v: SecretVersion, audit?: AuditEntry): Promise<void> {
     try {
       await this.client.send(
         new TransactWriteItemsCommand({
-          TransactItems: [this.putVersionItem(vault, v), this.upsertHead(vault, v)],
+          TransactItems: this.withAudit(
+            [this.putVersionItem(vault, v), this.upsertHead(vault, v)],
+            audit,
+            `secrets/${v.name}/${v.version}`,
+          ),
         }),
       );
     } catch (error) {
       if (cancellationReasons(error)?.[1] === 'ConditionalCheckFailed') throw softDeletedConflict(v.name);
       translateDynamoError(error);
     }
+    audit?.committed();
   }
 
   async getHead(vault: string, name: string): Promise<SecretHead | undefined> {
@@ -97,7 +106,14 @@ export class DynamoSecretStore implements SecretStore {
     return { version: versionFromItem(found), ...(deletion && { deletion }) };
   }
 
-  async updateVersion(vault: string, name: string, version: string, update: SecretUpdate, now: number) {
+  async updateVersion(
+    vault: string,
+    name: string,
+    version: string,
+    update: SecretUpdate,
+    now: number,
+    audit?: AuditEntry,
+  ) {
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.getVersion(vault, name, version);
       if (!current || current.deletion) return undefined;
@@ -107,12 +123,17 @@ export class DynamoSecretStore implements SecretStore {
       try {
         await this.client.send(
           new TransactWriteItemsCommand({
-            TransactItems: [
-              this.rewriteFields(vault, next, versionSk(next.version), 'attribute_exists(pk)'),
-              this.guardHead(vault, next, isLatest),
-            ],
+            TransactItems: this.withAudit(
+              [
+                this.rewriteFields(vault, next, versionSk(next.version), 'attribute_exists(pk)'),
+                this.guardHead(vault, next, isLatest),
+              ],
+              audit,
+              `secrets/${next.name}/${next.version}`,
+            ),
           }),
         );
+        audit?.committed();
         return next;
       } catch (error) {
         // A concurrent set changed which version is latest, or a delete happened: look again.
@@ -152,8 +173,8 @@ export class DynamoSecretStore implements SecretStore {
     return pageOf(items, page.maxResults, (last) => ({ v: last.version }));
   }
 
-  async softDelete(vault: string, name: string, deletion: Deletion): Promise<SecretHead | undefined> {
-    return this.updateHead(vault, name, {
+  async softDelete(vault: string, name: string, deletion: Deletion, audit?: AuditEntry) {
+    return this.updateHead(vault, name, audit, {
       UpdateExpression: 'SET deletedDate = :d, scheduledPurgeDate = :p, gsi1pk = :g',
       ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deletedDate)',
       ExpressionAttributeValues: {
@@ -164,17 +185,18 @@ export class DynamoSecretStore implements SecretStore {
     });
   }
 
-  async recover(vault: string, name: string): Promise<SecretHead | undefined> {
-    return this.updateHead(vault, name, {
+  async recover(vault: string, name: string, audit?: AuditEntry) {
+    return this.updateHead(vault, name, audit, {
       UpdateExpression: 'REMOVE deletedDate, scheduledPurgeDate SET gsi1pk = :g',
       ConditionExpression: 'attribute_exists(deletedDate) AND attribute_not_exists(purging)',
       ExpressionAttributeValues: { ':g': { S: liveCollection(vault) } },
     });
   }
 
-  async purge(vault: string, name: string): Promise<boolean> {
-    // Mark first, so a purge cut short is finished by the next purge and never recovered half-empty.
-    const marked = await this.updateHead(vault, name, {
+  async purge(vault: string, name: string, audit?: AuditEntry): Promise<boolean> {
+    // Mark first (with the audit record), so a purge cut short is finished by the next purge and never
+    // recovered half-empty.
+    const marked = await this.updateHead(vault, name, audit, {
       UpdateExpression: 'SET purging = :t',
       ConditionExpression: 'attribute_exists(deletedDate)',
       ExpressionAttributeValues: { ':t': { BOOL: true } },
@@ -216,24 +238,42 @@ export class DynamoSecretStore implements SecretStore {
     return items.filter((i) => i.sk?.S !== HEAD_SK).map(versionFromItem);
   }
 
-  async restore(vault: string, versions: readonly SecretVersion[], latestVersion: string): Promise<void> {
+  async restore(
+    vault: string,
+    versions: readonly SecretVersion[],
+    latestVersion: string,
+    audit?: AuditEntry,
+  ): Promise<void> {
     const latest = versions.find((v) => v.version === latestVersion);
     if (!latest) throw new Error('restore needs its latest version among the versions');
     const name = latest.name;
     if (await this.getItem(secretPk(vault, name), HEAD_SK)) throw restoreConflict(name);
     const items = versions.map((v) => this.putVersionItem(vault, v));
     // The head goes in the last transaction: until it lands, the restored versions are invisible.
-    const groups = chunks(items, MAX_TRANSACTION_ITEMS - 1);
+    const groups = chunks(items, MAX_TRANSACTION_ITEMS - 2);
     try {
       for (const [i, group] of groups.entries()) {
         const last = i === groups.length - 1;
-        const transactItems = last ? [...group, this.createHead(vault, latest)] : group;
+        const transactItems = last
+          ? this.withAudit(
+              [...group, this.createHead(vault, latest)],
+              audit,
+              `secrets/${name}/${latest.version}`,
+            )
+          : group;
         await this.client.send(new TransactWriteItemsCommand({ TransactItems: transactItems }));
       }
     } catch (error) {
       if (cancellationReasons(error)?.includes('ConditionalCheckFailed')) throw restoreConflict(name);
       translateDynamoError(error);
     }
+    audit?.committed();
+  }
+
+  /** A change's items plus its audit record: the record is stored exactly when the change is. */
+  private withAudit(items: TransactWriteItem[], audit: AuditEntry | undefined, objectPath: string) {
+    if (!audit || !this.auditTable) return items;
+    return [...items, auditPut(this.auditTable, audit.record(objectPath))];
   }
 
   private async listCollection(collection: string, page: PageRequest): Promise<Page<SecretSummary>> {
@@ -375,8 +415,26 @@ export class DynamoSecretStore implements SecretStore {
   private async updateHead(
     vault: string,
     name: string,
+    audit: AuditEntry | undefined,
     update: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Item },
   ): Promise<SecretHead | undefined> {
+    if (audit && this.auditTable) {
+      const change = {
+        Update: { TableName: this.tableName, Key: key(secretPk(vault, name), HEAD_SK), ...update },
+      };
+      try {
+        await this.client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: this.withAudit([change], audit, `secrets/${name}`),
+          }),
+        );
+      } catch (error) {
+        if (cancellationReasons(error)?.[0] === 'ConditionalCheckFailed') return undefined;
+        translateDynamoError(error);
+      }
+      audit.committed();
+      return this.getHead(vault, name);
+    }
     try {
       const out = await this.client.send(
         new UpdateItemCommand({

@@ -4,13 +4,18 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  type PutItemCommandInput,
   QueryCommand,
   type QueryCommandInput,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { AuditEntry } from '../audit/audit-log.ts';
 import { ConflictError } from '../errors.ts';
 import type { Page, PageRequest } from '../secrets/model.ts';
 import { VAULT_NAME_PATTERN, type Vault } from '../vaults/model.ts';
-import { isConditionFailure, translateDynamoError } from './dynamo-errors.ts';
+import { type AuditTable, auditPut } from './audit-items.ts';
+import { cancellationReasons, isConditionFailure, translateDynamoError } from './dynamo-errors.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
 import type { Item } from './secret-items.ts';
 import { collectionIndex } from './table-schema.ts';
@@ -38,6 +43,8 @@ export class DynamoVaultStore implements VaultStore {
   constructor(
     private readonly client: Pick<DynamoDBClient, 'send'>,
     private readonly tableName: string,
+    /** Where a change's audit record goes, in the change's own transaction. */
+    private readonly auditTable?: AuditTable,
   ) {}
 
   async get(name: string): Promise<Vault | undefined> {
@@ -53,14 +60,12 @@ export class DynamoVaultStore implements VaultStore {
     return out.Item && fromItem(out.Item);
   }
 
-  async create(vault: Vault): Promise<void> {
+  async create(vault: Vault, audit?: AuditEntry): Promise<void> {
     try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: toItem(vault),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
+      await this.put(
+        { TableName: this.tableName, Item: toItem(vault), ConditionExpression: 'attribute_not_exists(pk)' },
+        audit,
+        vault.name,
       );
     } catch (error) {
       if (isConditionFailure(error)) {
@@ -72,16 +77,18 @@ export class DynamoVaultStore implements VaultStore {
     }
   }
 
-  async replace(vault: Vault): Promise<Vault> {
+  async replace(vault: Vault, audit?: AuditEntry): Promise<Vault> {
     const next = { ...vault, revision: vault.revision + 1 };
     try {
-      await this.client.send(
-        new PutItemCommand({
+      await this.put(
+        {
           TableName: this.tableName,
           Item: toItem(next),
           ConditionExpression: 'revision = :r',
           ExpressionAttributeValues: { ':r': { N: `${vault.revision}` } },
-        }),
+        },
+        audit,
+        vault.name,
       );
       return next;
     } catch (error) {
@@ -119,8 +126,29 @@ export class DynamoVaultStore implements VaultStore {
     return { items: kept, nextToken: encodePageToken({ v: kept[kept.length - 1]?.name as string }) };
   }
 
-  async purge(name: string): Promise<void> {
+  async purge(name: string, audit?: AuditEntry): Promise<void> {
     const vault = name.toLowerCase();
+    if (audit && this.auditTable) {
+      // The purge's record lands with its first change: marking the vault.
+      await this.call(() =>
+        this.client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: { pk: { S: vaultPk(vault) }, sk: { S: VAULT_SK } },
+                  UpdateExpression: 'SET purging = :t',
+                  ExpressionAttributeValues: { ':t': { BOOL: true } },
+                },
+              },
+              auditPut(this.auditTable as AuditTable, audit.record(`vaults/${vault}`)),
+            ],
+          }),
+        ),
+      );
+      audit.committed();
+    }
     for (const kind of OBJECT_COLLECTIONS) {
       const heads = await this.queryAll({
         IndexName: collectionIndex.indexName,
@@ -139,6 +167,31 @@ export class DynamoVaultStore implements VaultStore {
       }
     }
     await this.deleteAll([{ pk: { S: vaultPk(vault) }, sk: { S: VAULT_SK } }]);
+  }
+
+  /** One conditional Put, in a transaction with the change's audit record when there is one. */
+  private async put(put: PutItemCommandInput, audit: AuditEntry | undefined, name: string): Promise<void> {
+    if (!audit || !this.auditTable) {
+      await this.client.send(new PutItemCommand(put));
+      return;
+    }
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: put as TransactWriteItem['Put'] },
+            auditPut(this.auditTable, audit.record(`vaults/${name}`)),
+          ],
+        }),
+      );
+    } catch (error) {
+      // Report a failed condition as PutItem would, so callers handle both paths alike.
+      if (cancellationReasons(error)?.[0] === 'ConditionalCheckFailed') {
+        throw Object.assign(new Error('condition failed'), { name: 'ConditionalCheckFailedException' });
+      }
+      throw error;
+    }
+    audit.committed();
   }
 
   private async deleteAll(keys: Item[]): Promise<void> {

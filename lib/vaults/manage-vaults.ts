@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../audit/audit-log.ts';
 import type { Principal } from '../auth/token-verifier.ts';
 import { BadParameterError, ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
 import type { Page, PageRequest } from '../secrets/model.ts';
@@ -33,12 +34,17 @@ function requireVaultName(name: string | undefined): string {
 }
 
 /** Reads the stored vault, changes it, and writes it back conditionally; retried when another write came first. */
-async function mutate(deps: VaultDeps, name: string, change: (vault: Vault) => Vault): Promise<Vault> {
+async function mutate(
+  deps: VaultDeps,
+  name: string,
+  change: (vault: Vault) => Vault,
+  audit?: AuditEntry,
+): Promise<Vault> {
   for (let attempt = 0; ; attempt++) {
     const current = await deps.store.get(name);
     if (!current) throw vaultNotFound(name);
     try {
-      const saved = await deps.store.replace({ ...change(current), updatedAt: deps.now() });
+      const saved = await deps.store.replace({ ...change(current), updatedAt: deps.now() }, audit);
       deps.forget(name);
       return saved;
     } catch (error) {
@@ -88,7 +94,7 @@ const toPolicy = (p: AccessPolicyInput): AccessPolicy => ({
 
 /** PUT: creates the vault (its creator becomes its administrator), recovers it (createMode recover), or updates it. */
 export function makePutVault(deps: VaultDeps) {
-  return async (rawName: string | undefined, input: VaultPut, creator: Principal) => {
+  return async (rawName: string | undefined, input: VaultPut, creator: Principal, audit?: AuditEntry) => {
     const name = requireVaultName(rawName);
     const existing = await deps.store.get(name);
     if (existing?.deletion) {
@@ -97,10 +103,10 @@ export function makePutVault(deps: VaultDeps) {
           `Vault ${name} is soft-deleted; its name cannot be reused until it is purged. Recover it (createMode recover) or purge it.`,
         );
       }
-      return { vault: await recover(deps, name), created: false };
+      return { vault: await recover(deps, name, audit), created: false };
     }
     if (existing)
-      return { vault: await mutate(deps, name, (v) => applyProperties(v, input)), created: false };
+      return { vault: await mutate(deps, name, (v) => applyProperties(v, input), audit), created: false };
     if (input.properties?.createMode === 'recover') throw vaultNotFound(name);
     const p = input.properties ?? {};
     const properties: VaultProperties = {
@@ -116,17 +122,17 @@ export function makePutVault(deps: VaultDeps) {
     if (vault.accessPolicies.length > MAX_ACCESS_POLICIES) {
       throw new BadParameterError(`A vault holds at most ${MAX_ACCESS_POLICIES} access policies.`);
     }
-    await deps.store.create(vault);
+    await deps.store.create(vault, audit);
     deps.forget(name);
     return { vault, created: true };
   };
 }
 
 export function makePatchVault(deps: VaultDeps) {
-  return async (rawName: string | undefined, input: VaultPut) => {
+  return async (rawName: string | undefined, input: VaultPut, audit?: AuditEntry) => {
     const name = rawName?.toLowerCase() ?? '';
     live(await deps.store.get(name), name);
-    return mutate(deps, name, (v) => applyProperties(live(v, name), input));
+    return mutate(deps, name, (v) => applyProperties(live(v, name), input), audit);
   };
 }
 
@@ -148,34 +154,45 @@ export function makeListVaults(deps: Pick<VaultDeps, 'store'>) {
 
 /** Soft delete: the vault and everything in it stay recoverable for its retention; its name stays taken. */
 export function makeDeleteVault(deps: VaultDeps) {
-  return async (rawName: string | undefined) => {
+  return async (rawName: string | undefined, audit?: AuditEntry) => {
     const name = rawName?.toLowerCase() ?? '';
-    return mutate(deps, name, (v) => {
-      const vault = live(v, name);
-      const now = deps.now();
-      return {
-        ...vault,
-        deletion: { deletionDate: now, scheduledPurgeDate: now + vault.softDeleteRetentionInDays * DAY },
-      };
-    });
+    return mutate(
+      deps,
+      name,
+      (v) => {
+        const vault = live(v, name);
+        const now = deps.now();
+        return {
+          ...vault,
+          deletion: { deletionDate: now, scheduledPurgeDate: now + vault.softDeleteRetentionInDays * DAY },
+        };
+      },
+      audit,
+    );
   };
 }
 
-async function recover(deps: VaultDeps, name: string): Promise<Vault> {
-  return mutate(deps, name, (v) => {
-    if (!v.deletion) throw vaultNotFound(name);
-    const { deletion: _deletion, ...rest } = v;
-    return rest;
-  });
+async function recover(deps: VaultDeps, name: string, audit?: AuditEntry): Promise<Vault> {
+  return mutate(
+    deps,
+    name,
+    (v) => {
+      if (!v.deletion) throw vaultNotFound(name);
+      const { deletion: _deletion, ...rest } = v;
+      return rest;
+    },
+    audit,
+  );
 }
 
 export function makeRecoverVault(deps: VaultDeps) {
-  return (rawName: string | undefined) => recover(deps, rawName?.toLowerCase() ?? '');
+  return (rawName: string | undefined, audit?: AuditEntry) =>
+    recover(deps, rawName?.toLowerCase() ?? '', audit);
 }
 
 /** Purge: refused while purge protection holds the vault (until its retention ends). */
 export function makePurgeVault(deps: VaultDeps) {
-  return async (rawName: string | undefined) => {
+  return async (rawName: string | undefined, audit?: AuditEntry) => {
     const name = rawName?.toLowerCase() ?? '';
     const vault = await deps.store.get(name);
     if (!vault?.deletion) throw vaultNotFound(name);
@@ -186,7 +203,7 @@ export function makePurgeVault(deps: VaultDeps) {
         'PurgeProtected',
       );
     }
-    await deps.store.purge(name);
+    await deps.store.purge(name, audit);
     deps.forget(name);
   };
 }
@@ -204,36 +221,42 @@ export function makeUpdateAccessPolicies(deps: VaultDeps) {
     rawName: string | undefined,
     operationKind: string | undefined,
     policies: AccessPolicyInput[],
+    audit?: AuditEntry,
   ) => {
     const kind = operationKind?.toLowerCase();
     if (kind !== 'add' && kind !== 'replace' && kind !== 'remove') {
       throw new BadParameterError("operationKind must be 'add', 'replace' or 'remove'.");
     }
     const name = rawName?.toLowerCase() ?? '';
-    return mutate(deps, name, (v) => {
-      let list = [...live(v, name).accessPolicies];
-      for (const input of policies) {
-        const index = list.findIndex((p) => same(p, input));
-        const current = index >= 0 ? list[index] : undefined;
-        const permissions = Object.fromEntries(
-          KINDS.map((k) => {
-            const had = current?.permissions[k] ?? [];
-            const given = input.permissions[k] ?? [];
-            if (kind === 'replace') return [k, given];
-            if (kind === 'add') return [k, [...new Set([...had, ...given])]];
-            return [k, had.filter((p) => !given.some((g) => g.toLowerCase() === p.toLowerCase()))];
-          }),
-        );
-        const next = { ...toPolicy(input), permissions };
-        const empty = KINDS.every((k) => (permissions[k] ?? []).length === 0);
-        if (index >= 0)
-          list = empty ? list.filter((_, i) => i !== index) : list.map((p, i) => (i === index ? next : p));
-        else if (kind !== 'remove' && !empty) list.push(next);
-      }
-      if (list.length > MAX_ACCESS_POLICIES) {
-        throw new BadParameterError(`A vault holds at most ${MAX_ACCESS_POLICIES} access policies.`);
-      }
-      return { ...v, accessPolicies: list };
-    });
+    return mutate(
+      deps,
+      name,
+      (v) => {
+        let list = [...live(v, name).accessPolicies];
+        for (const input of policies) {
+          const index = list.findIndex((p) => same(p, input));
+          const current = index >= 0 ? list[index] : undefined;
+          const permissions = Object.fromEntries(
+            KINDS.map((k) => {
+              const had = current?.permissions[k] ?? [];
+              const given = input.permissions[k] ?? [];
+              if (kind === 'replace') return [k, given];
+              if (kind === 'add') return [k, [...new Set([...had, ...given])]];
+              return [k, had.filter((p) => !given.some((g) => g.toLowerCase() === p.toLowerCase()))];
+            }),
+          );
+          const next = { ...toPolicy(input), permissions };
+          const empty = KINDS.every((k) => (permissions[k] ?? []).length === 0);
+          if (index >= 0)
+            list = empty ? list.filter((_, i) => i !== index) : list.map((p, i) => (i === index ? next : p));
+          else if (kind !== 'remove' && !empty) list.push(next);
+        }
+        if (list.length > MAX_ACCESS_POLICIES) {
+          throw new BadParameterError(`A vault holds at most ${MAX_ACCESS_POLICIES} access policies.`);
+        }
+        return { ...v, accessPolicies: list };
+      },
+      audit,
+    );
   };
 }

@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../audit/audit-log.ts';
 import { BadParameterError, ConflictError, NotFoundError } from '../errors.ts';
 import type { VaultStore } from '../store/vault-store.ts';
 import { MAX_ROLE_ASSIGNMENTS, type RoleAssignment, type Vault } from './model.ts';
@@ -28,6 +29,7 @@ export function makeCreateRoleAssignment(deps: RoleAssignmentDeps) {
     scope: string,
     rawName: string | undefined,
     input: CreateRoleAssignmentInput,
+    audit?: AuditEntry,
   ) => {
     if (!rawName || !GUID.test(rawName)) {
       throw new BadParameterError('The role assignment name in the request URI must be a GUID.');
@@ -45,7 +47,7 @@ export function makeCreateRoleAssignment(deps: RoleAssignmentDeps) {
       roleDefinitionId: role.id,
       principalId: input.principalId,
     };
-    return changeAssignments(deps, vault, (current) => {
+    return changeAssignments(deps, vault, audit, (current) => {
       const existing = current.find((a) => a.name.toLowerCase() === wanted.name);
       if (existing) {
         if (sameGrant(existing, wanted)) return { result: { assignment: existing, created: false } };
@@ -79,8 +81,8 @@ export function makeGetRoleAssignment(deps: ReadDeps) {
 
 /** DELETE: removes the assignment of that name at exactly this scope and returns it. */
 export function makeDeleteRoleAssignment(deps: RoleAssignmentDeps) {
-  return (vault: string, scope: string, rawName: string | undefined) =>
-    changeAssignments(deps, vault, (current) => {
+  return (vault: string, scope: string, rawName: string | undefined, audit?: AuditEntry) =>
+    changeAssignments(deps, vault, audit, (current) => {
       const found = findAt(current, scope, rawName) ?? throwNotFound(rawName);
       return { assignments: current.filter((a) => a !== found), result: found };
     });
@@ -136,6 +138,7 @@ export function parseRoleAssignmentFilter(filter: string | undefined): RoleAssig
 async function changeAssignments<T>(
   deps: RoleAssignmentDeps,
   vault: string,
+  audit: AuditEntry | undefined,
   change: (current: readonly RoleAssignment[]) => { assignments?: RoleAssignment[]; result: T },
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -143,7 +146,7 @@ async function changeAssignments<T>(
     const { assignments, result } = change(current.roleAssignments);
     if (!assignments) return result;
     try {
-      await deps.store.replace({ ...current, roleAssignments: assignments });
+      await deps.store.replace({ ...current, roleAssignments: assignments }, audit);
     } catch (error) {
       if (error instanceof ConflictError && attempt < WRITE_ATTEMPTS) continue;
       throw error;

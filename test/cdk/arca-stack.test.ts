@@ -51,6 +51,29 @@ function allowedActions(
   return actions;
 }
 
+/** Every function's environment variables (they are the same for all). */
+function environments(template: Template): Record<string, unknown>[] {
+  return Object.values(template.findResources('AWS::Lambda::Function')).map(
+    (fn) => fn.Properties.Environment.Variables,
+  );
+}
+
+function environment(template: Template): Record<string, unknown> {
+  const [first, ...others] = environments(template);
+  assert.ok(first, 'no function');
+  for (const other of others) assert.deepEqual(other, first);
+  return first;
+}
+
+/** An external issuer (Entra ID shaped), as `-c arca:tokenIssuer=… -c arca:jwksUrl=…` gives it. */
+const entra = {
+  'arca:tokenIssuer': 'https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0',
+  'arca:jwksUrl':
+    'https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/discovery/v2.0/keys',
+};
+
+const ref = (construct: IConstruct) => ({ Ref: logicalId(construct) });
+
 const getOnly = (file: string): boolean =>
   routes.filter((r) => r.handler === file).every((r) => r.method === 'GET');
 
@@ -59,6 +82,13 @@ describe('the Arca stack, with default settings', () => {
   const kek = logicalId(stack.kek.key);
 
   test('has one Lambda function per handler file, on nodejs22.x and arm64, traced, 10 s timeout', () => {
+    // Data plane, role assignments and management plane alike: every handler file of the table.
+    for (const prefix of ['functions/secrets/', 'functions/access/', 'functions/vaults/']) {
+      assert.ok(
+        handlerFiles().some((file) => file.startsWith(prefix)),
+        prefix,
+      );
+    }
     assert.deepEqual([...stack.functions.keys()], handlerFiles());
     template.resourceCountIs('AWS::Lambda::Function', handlerFiles().length);
     template.allResourcesProperties('AWS::Lambda::Function', {
@@ -77,13 +107,85 @@ describe('the Arca stack, with default settings', () => {
       assert.equal(variables.ARCA_KEYRING, 'kms');
       assert.deepEqual(variables.ARCA_KMS_KEY_ID, { 'Fn::GetAtt': [kek, 'Arn'] });
       assert.deepEqual(variables.ARCA_TABLE_NAME, { Ref: logicalId(stack.table.table) });
-      // Deploy-time values (table name, key ARN) become placeholders.
+      // Deploy-time values (table name, key ARN, user pool) become placeholders.
       const env = Object.fromEntries(
-        Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : `deployed-${k}`]),
+        Object.entries(variables).map(([k, v]) => [
+          k,
+          typeof v === 'string' ? v : `https://deployed.example/${k.toLowerCase()}`,
+        ]),
       );
       const config = parseConfig(env);
       assert.equal(config.ARCA_VAULT_DOMAIN, 'vault.example.com');
+      assert.equal(config.ARCA_VAULT_CACHE_TTL_MS, 5_000);
+      assert.equal(config.ARCA_ADMINISTRATORS.length, 1);
+      assert.deepEqual(config.ARCA_CONTRIBUTORS, []);
+      assert.deepEqual(config.ARCA_READERS, []);
     }
+  });
+
+  test('creates a Cognito user pool with no users, and one client-credentials app client', () => {
+    assert.ok(stack.cognito);
+    template.resourceCountIs('AWS::Cognito::UserPool', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      DeletionProtection: 'ACTIVE',
+    });
+    template.hasResource('AWS::Cognito::UserPool', { DeletionPolicy: 'Retain' });
+    template.resourceCountIs('AWS::Cognito::UserPoolResourceServer', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
+      Identifier: 'https://vault.example.com',
+      Scopes: [Match.objectLike({ ScopeName: '.default' })],
+    });
+    template.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: true,
+      AllowedOAuthFlows: ['client_credentials'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthScopes: [{ 'Fn::Join': ['', [ref(stack.cognito.resourceServer), '/.default']] }],
+      ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+      Domain: { 'Fn::Join': ['', ['arca-', { Ref: 'AWS::AccountId' }]] },
+    });
+    assert.equal(stack.cognito.scope, 'https://vault.example.com/.default');
+  });
+
+  test('checks tokens against the Cognito issuer, its keys, and the app client (no aud in its tokens)', () => {
+    const cognito = stack.cognito;
+    assert.ok(cognito);
+    const pool = logicalId(cognito.userPool);
+    const env = environment(template);
+    const issuer = [
+      'https://cognito-idp.',
+      { Ref: 'AWS::Region' },
+      '.',
+      { Ref: 'AWS::URLSuffix' },
+      '/',
+      { Ref: pool },
+    ];
+    assert.deepEqual(env.ARCA_TOKEN_ISSUER, { 'Fn::Join': ['', issuer] });
+    assert.deepEqual(env.ARCA_JWKS_URL, { 'Fn::Join': ['', [...issuer, '/.well-known/jwks.json']] });
+    assert.deepEqual(env.ARCA_TOKEN_AUDIENCE, ref(cognito.client));
+    // The challenge: authorization is the issuer, resource the resource server.
+    assert.deepEqual(env.ARCA_TENANT_ID, { Ref: pool });
+    assert.deepEqual(env.ARCA_CHALLENGE_AUTHORITY, { 'Fn::Join': ['', issuer.slice(0, 4)] });
+    assert.equal(env.ARCA_CHALLENGE_RESOURCE, 'https://vault.example.com');
+  });
+
+  test('makes the app client an Arca Administrator, so that it can create the first vault', () => {
+    assert.ok(stack.cognito);
+    const env = environment(template);
+    assert.deepEqual(env.ARCA_ADMINISTRATORS, ref(stack.cognito.client));
+    assert.equal(env.ARCA_CONTRIBUTORS, undefined);
+    assert.equal(env.ARCA_READERS, undefined);
+    assert.equal(env.ARCA_VAULT_CACHE_TTL_MS, '5000');
+  });
+
+  test('outputs the token endpoint, scope and client id, never the client secret', () => {
+    const outputs = template.toJSON().Outputs;
+    assert.ok(outputs.TokenEndpoint && outputs.TokenClientId && outputs.UserPoolId);
+    assert.equal(outputs.TokenScope.Value, 'https://vault.example.com/.default');
+    assert.ok(!JSON.stringify(outputs).includes('ClientSecret'));
   });
 
   test('has one API route per route-table entry, keyed "METHOD /path"', () => {
@@ -223,23 +325,130 @@ describe('the Arca stack, with default settings', () => {
   });
 });
 
-describe('the Arca stack, with edgeJwtAuthorizer on', () => {
-  const { template } = synth({
-    'arca:edgeJwtAuthorizer': true,
-    'arca:tokenIssuer': 'https://issuer.example.org',
+describe('the Arca stack, with an issuer of its own (Entra ID)', () => {
+  const { stack, template } = synth(entra);
+
+  test('creates no Cognito user pool or client', () => {
+    assert.equal(stack.cognito, undefined);
+    for (const type of [
+      'AWS::Cognito::UserPool',
+      'AWS::Cognito::UserPoolClient',
+      'AWS::Cognito::UserPoolDomain',
+      'AWS::Cognito::UserPoolResourceServer',
+    ]) {
+      template.resourceCountIs(type, 0);
+    }
+    assert.equal(template.toJSON().Outputs.TokenEndpoint, undefined);
   });
 
-  test('attaches one JWT authorizer, for the configured issuer and audience, to every route', () => {
+  test('checks tokens against the given issuer and keys, for the Key Vault audience', () => {
+    const env = environment(template);
+    assert.equal(env.ARCA_TOKEN_ISSUER, entra['arca:tokenIssuer']);
+    assert.equal(env.ARCA_JWKS_URL, entra['arca:jwksUrl']);
+    assert.equal(env.ARCA_TOKEN_AUDIENCE, 'https://vault.azure.net');
+    // The challenge's authorization is the issuer without /v2.0: the authority and the tenant.
+    assert.equal(env.ARCA_CHALLENGE_AUTHORITY, 'https://login.microsoftonline.com');
+    assert.equal(env.ARCA_TENANT_ID, '11111111-2222-3333-4444-555555555555');
+    assert.equal(env.ARCA_CHALLENGE_RESOURCE, 'https://vault.azure.net');
+    const config = parseConfig({ ...env, ARCA_TABLE_NAME: 'arca', ARCA_KMS_KEY_ID: 'arn:kek' } as Record<
+      string,
+      string
+    >);
+    assert.deepEqual(config.ARCA_ADMINISTRATORS, []);
+  });
+
+  test('gives no one a deployment role unless told', () => {
+    const env = environment(template);
+    for (const name of ['ARCA_ADMINISTRATORS', 'ARCA_CONTRIBUTORS', 'ARCA_READERS']) {
+      assert.equal(env[name], undefined, name);
+    }
+  });
+
+  test('keeps the Entra ID shorthand: a tenant without an issuer means that tenant', () => {
+    const env = environment(synth({ 'arca:tenantId': 'contoso' }).template);
+    assert.equal(env.ARCA_TOKEN_ISSUER, 'https://login.microsoftonline.com/contoso/v2.0');
+    assert.equal(env.ARCA_JWKS_URL, 'https://login.microsoftonline.com/contoso/discovery/v2.0/keys');
+    assert.equal(env.ARCA_TENANT_ID, 'contoso');
+  });
+
+  test('refuses an issuer without its keys, and keys without an issuer', () => {
+    assert.throws(
+      () => buildApp({ ...noBundling, 'arca:tokenIssuer': entra['arca:tokenIssuer'] }),
+      /jwksUrl/,
+    );
+    assert.throws(() => buildApp({ ...noBundling, 'arca:jwksUrl': entra['arca:jwksUrl'] }), /tokenIssuer/);
+  });
+});
+
+describe('the Arca stack, with deployment roles and a vault cache TTL', () => {
+  test('sets ARCA_ADMINISTRATORS, ARCA_CONTRIBUTORS and ARCA_READERS on every function', () => {
+    const { template } = synth({
+      ...entra,
+      'arca:administrators': ' Admin-1, admin-group ',
+      'arca:contributors': 'contrib-1',
+      // cdk.json may hold an array.
+      'arca:readers': ['reader-1', 'reader-2'],
+      'arca:vaultCacheTtlMs': '250',
+    });
+    const all = environments(template);
+    assert.equal(all.length, handlerFiles().length);
+    for (const env of all) {
+      assert.equal(env.ARCA_ADMINISTRATORS, 'Admin-1,admin-group');
+      assert.equal(env.ARCA_CONTRIBUTORS, 'contrib-1');
+      assert.equal(env.ARCA_READERS, 'reader-1,reader-2');
+      assert.equal(env.ARCA_VAULT_CACHE_TTL_MS, '250');
+      const config = parseConfig({ ...env, ARCA_TABLE_NAME: 'arca', ARCA_KMS_KEY_ID: 'arn:kek' } as Record<
+        string,
+        string
+      >);
+      assert.deepEqual(config.ARCA_ADMINISTRATORS, ['admin-1', 'admin-group']);
+      assert.deepEqual(config.ARCA_READERS, ['reader-1', 'reader-2']);
+      assert.equal(config.ARCA_VAULT_CACHE_TTL_MS, 250);
+    }
+  });
+
+  test('given administrators replace the Cognito app client as administrator', () => {
+    const { stack, template } = synth({ 'arca:administrators': 'ops-group' });
+    assert.ok(stack.cognito);
+    assert.equal(environment(template).ARCA_ADMINISTRATORS, 'ops-group');
+  });
+
+  test('refuses a TTL that is not a non-negative integer', () => {
+    assert.throws(() => buildApp({ ...noBundling, 'arca:vaultCacheTtlMs': '-1' }), /vaultCacheTtlMs/);
+    assert.throws(() => buildApp({ ...noBundling, 'arca:vaultCacheTtlMs': 'soon' }), /vaultCacheTtlMs/);
+  });
+});
+
+describe('the Arca stack, with edgeJwtAuthorizer on', () => {
+  function assertAuthorizer(template: Template, issuer: unknown, audience: unknown): void {
     template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
-      JwtConfiguration: { Issuer: 'https://issuer.example.org', Audience: ['https://vault.azure.net'] },
+      JwtConfiguration: { Issuer: issuer, Audience: [audience] },
     });
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', routes.length);
     template.allResourcesProperties('AWS::ApiGatewayV2::Route', {
       AuthorizationType: 'JWT',
       AuthorizerId: { Ref: Match.anyValue() },
     });
+  }
+
+  test('attaches one JWT authorizer, for the configured issuer and audience, to every route', () => {
+    const { template } = synth({
+      ...entra,
+      'arca:tokenAudience': 'api://arca',
+      'arca:edgeJwtAuthorizer': true,
+    });
+    assertAuthorizer(template, entra['arca:tokenIssuer'], 'api://arca');
+    assert.equal(environment(template).ARCA_TOKEN_AUDIENCE, 'api://arca');
+  });
+
+  test('with the Cognito issuer: its issuer URL, and the app client id as the audience (client_id)', () => {
+    const { stack, template } = synth({ 'arca:edgeJwtAuthorizer': true });
+    assert.ok(stack.cognito);
+    const env = environment(template);
+    assertAuthorizer(template, env.ARCA_TOKEN_ISSUER, ref(stack.cognito.client));
   });
 });
 
@@ -294,9 +503,12 @@ describe('the Arca stack, with a certificate only', () => {
 
 describe('cdk-nag AwsSolutions', () => {
   const configurations: Record<string, Record<string, unknown>> = {
-    defaults: {},
+    'defaults (Cognito issuer)': {},
     // `-c arca:edgeJwtAuthorizer=true` arrives as a string.
-    'edge JWT authorizer': { 'arca:edgeJwtAuthorizer': 'true' },
+    'edge JWT authorizer, Cognito issuer': { 'arca:edgeJwtAuthorizer': 'true' },
+    'external issuer': entra,
+    'edge JWT authorizer, external issuer': { ...entra, 'arca:edgeJwtAuthorizer': 'true' },
+    'deployment roles': { 'arca:administrators': 'a,b', 'arca:readers': 'c' },
     'custom domain': { 'arca:certificateArn': 'arn:aws:acm:eu-west-1:111122223333:certificate/x' },
   };
   for (const [name, context] of Object.entries(configurations)) {
