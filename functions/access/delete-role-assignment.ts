@@ -11,6 +11,7 @@ export const handler = vaultOperation('RoleAssignments_Delete', async (request) 
     request.vault.name,
     request.objectScope ?? '/',
     request.params.assignment,
+    request.audit.forChange(),
   );
   return ok(roleAssignmentResource(removed));
 });

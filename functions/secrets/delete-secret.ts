@@ -7,6 +7,11 @@ import { deletedSecretBundle } from '#lib/secrets/secret-bundles.ts';
 const deleteSecret = secretUseCase(makeDeleteSecret);
 
 export const handler = vaultOperation('DeleteSecret', async (request) => {
-  const head = await deleteSecret()(request.vault.name, request.params.name, request.vault);
+  const head = await deleteSecret()(
+    request.vault.name,
+    request.params.name,
+    request.vault,
+    request.audit.forChange(),
+  );
   return ok(deletedSecretBundle(request.vault, head));
 });

@@ -6,6 +6,11 @@ import { makePurgeDeletedSecret } from '#lib/secrets/delete-secret.ts';
 const purgeDeletedSecret = secretUseCase(makePurgeDeletedSecret);
 
 export const handler = vaultOperation('PurgeDeletedSecret', async (request) => {
-  await purgeDeletedSecret()(request.vault.name, request.params.name, request.vault);
+  await purgeDeletedSecret()(
+    request.vault.name,
+    request.params.name,
+    request.vault,
+    request.audit.forChange(),
+  );
   return noContent();
 });

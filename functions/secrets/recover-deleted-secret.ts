@@ -7,7 +7,11 @@ import { secretBundle } from '#lib/secrets/secret-bundles.ts';
 const recoverDeletedSecret = secretUseCase(makeRecoverDeletedSecret);
 
 export const handler = vaultOperation('RecoverDeletedSecret', async (request) => {
-  const head = await recoverDeletedSecret()(request.vault.name, request.params.name);
+  const head = await recoverDeletedSecret()(
+    request.vault.name,
+    request.params.name,
+    request.audit.forChange(),
+  );
   const { sealed: _sealed, ...meta } = head.latest;
   return ok(secretBundle(request.vault, meta));
 });

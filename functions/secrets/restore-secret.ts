@@ -10,5 +10,7 @@ const restoreSecret = secretUseCase(makeRestoreSecret);
 
 export const handler = vaultOperation('RestoreSecret', async (request) => {
   const { value } = parseBody(restoreSecretSchema, request.body);
-  return ok(secretBundle(request.vault, await restoreSecret()(request.vault.name, value)));
+  return ok(
+    secretBundle(request.vault, await restoreSecret()(request.vault.name, value, request.audit.forChange())),
+  );
 });

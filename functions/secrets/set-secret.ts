@@ -10,6 +10,11 @@ const setSecret = secretUseCase(makeSetSecret);
 
 export const handler = vaultOperation('SetSecret', async (request) => {
   const input = parseBody(setSecretSchema, request.body);
-  const { secret, value } = await setSecret()(request.vault.name, request.params.name, input);
+  const { secret, value } = await setSecret()(
+    request.vault.name,
+    request.params.name,
+    input,
+    request.audit.forChange(),
+  );
   return ok(secretBundle(request.vault, secret, value));
 });

@@ -10,6 +10,12 @@ const updateSecret = secretUseCase(makeUpdateSecret);
 
 export const handler = vaultOperation('UpdateSecret', async (request) => {
   const input = parseBody(updateSecretSchema, request.body);
-  const secret = await updateSecret()(request.vault.name, request.params.name, request.params.version, input);
+  const secret = await updateSecret()(
+    request.vault.name,
+    request.params.name,
+    request.params.version,
+    input,
+    request.audit.forChange(),
+  );
   return ok(secretBundle(request.vault, secret));
 });

@@ -9,6 +9,11 @@ const putVault = vaultManagement(makePutVault);
 
 export const handler = managementOperation('Vaults_CreateOrUpdate', async (request) => {
   const input = parseBody(vaultPutSchema, request.body);
-  const { vault, created } = await putVault()(request.params.vault, input, request.principal);
+  const { vault, created } = await putVault()(
+    request.params.vault,
+    input,
+    request.principal,
+    request.audit.forChange(),
+  );
   return { status: created ? 201 : 200, body: vaultResource(vault, request.host) };
 });

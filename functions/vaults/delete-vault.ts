@@ -7,5 +7,5 @@ import { deletedVaultResource } from '#lib/vaults/vault-resources.ts';
 const deleteVault = vaultManagement(makeDeleteVault);
 
 export const handler = managementOperation('Vaults_Delete', async (request) =>
-  ok(deletedVaultResource(await deleteVault()(request.params.vault))),
+  ok(deletedVaultResource(await deleteVault()(request.params.vault, request.audit.forChange()))),
 );

@@ -5,6 +5,6 @@ import { makePurgeVault } from '#lib/vaults/manage-vaults.ts';
 const purgeVault = vaultManagement(makePurgeVault);
 
 export const handler = managementOperation('Vaults_PurgeDeleted', async (request) => {
-  await purgeVault()(request.params.vault);
+  await purgeVault()(request.params.vault, request.audit.forChange());
   return { status: 200 };
 });

@@ -7,5 +7,5 @@ import { vaultResource } from '#lib/vaults/vault-resources.ts';
 const recoverVault = vaultManagement(makeRecoverVault);
 
 export const handler = managementOperation('Vaults_Recover', async (request) =>
-  ok(vaultResource(await recoverVault()(request.params.vault), request.host)),
+  ok(vaultResource(await recoverVault()(request.params.vault, request.audit.forChange()), request.host)),
 );

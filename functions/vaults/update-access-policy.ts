@@ -11,6 +11,11 @@ const updateAccessPolicies = vaultManagement(makeUpdateAccessPolicies);
 export const handler = managementOperation('Vaults_UpdateAccessPolicy', async (request) => {
   const { properties } = parseBody(accessPolicyUpdateSchema, request.body);
   const kind = request.params.operationKind;
-  const vault = await updateAccessPolicies()(request.params.vault, kind, properties.accessPolicies);
+  const vault = await updateAccessPolicies()(
+    request.params.vault,
+    kind,
+    properties.accessPolicies,
+    request.audit.forChange(),
+  );
   return ok(accessPoliciesResource(vault, kind?.toLowerCase() ?? ''));
 });

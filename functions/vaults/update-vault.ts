@@ -10,5 +10,7 @@ const patchVault = vaultManagement(makePatchVault);
 
 export const handler = managementOperation('Vaults_Update', async (request) => {
   const input = parseBody(vaultPatchSchema, request.body);
-  return ok(vaultResource(await patchVault()(request.params.vault, input), request.host));
+  return ok(
+    vaultResource(await patchVault()(request.params.vault, input, request.audit.forChange()), request.host),
+  );
 });

@@ -1,9 +1,10 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { Principal } from '../auth/token-verifier.ts';
 import { BadParameterError, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.ts';
 import { container } from '../runtime/container.ts';
-import { bearerToken, withBoundary } from './operation-boundary.ts';
+import { bearerToken, readWithRecord, withBoundary } from './operation-boundary.ts';
 import type { OperationResult } from './responses.ts';
 import { routeFor } from './route-lookup.ts';
 import { bodyOf, headerOf, paramsOf, queryOf } from './vault-request.ts';
@@ -22,6 +23,8 @@ export interface ManagementRequest {
   readonly apiVersion: string;
   /** https://{bare domain}[:port]: vault URIs are https://{vault}.{domain}[:port]/. */
   readonly host: string;
+  /** The request's audit record: changes hand `audit.forChange()` to the store. */
+  readonly audit: AuditTrail;
 }
 
 /** What each deployment role may do: Reader reads, Contributor also writes and deletes, only Administrator purges. */
@@ -44,52 +47,66 @@ export function managementOperation(
 ) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>().handler(
     (event, context) =>
-      withBoundary(event, context, async ({ requestId }) => {
-        const { config, verifyToken } = container();
-        const host = (headerOf(event, 'host') ?? event.requestContext?.domainName ?? '').toLowerCase();
-        const hostname = host.replace(/:\d+$/, '');
-        const bare =
-          hostname === config.ARCA_VAULT_DOMAIN ||
-          (config.ARCA_VAULT_DOMAIN === 'localhost' && ['127.0.0.1', '[::1]'].includes(hostname));
-        const principal = await verifyToken(bearerToken(headerOf(event, 'authorization')));
-        if (!bare)
-          throw new NotFoundError('NotFound', 'Vaults are managed on the bare domain, not on a vault host.');
-        if (
-          (principal.tenantId ?? config.ARCA_TENANT_ID).toLowerCase() !== config.ARCA_TENANT_ID.toLowerCase()
-        ) {
-          throw new UnauthorizedError(
-            "AKV10032: Invalid issuer: the token's tenant is not this deployment's.",
-          );
-        }
-        const query = queryOf(event);
-        const apiVersion = query.get('api-version');
-        if (!apiVersion || !API_VERSION.test(apiVersion)) {
-          throw new BadParameterError(
-            "The 'api-version' query parameter is missing or not a date (such as 2024-11-01).",
-          );
-        }
-        const route = routeFor(event.routeKey, operationId);
-        const role = deploymentRole(principal);
-        if (!role || !ALLOWED[role].includes(route.permission)) {
-          throw new ForbiddenError(
-            `The caller 'appid=${principal.appId ?? '-'};oid=${principal.objectId}' has no deployment role that allows ` +
-              `${route.permission} (operation ${operationId}).`,
-            'AccessDenied',
-          );
-        }
-        return run({
-          operationId,
-          requestId,
-          principal,
-          role,
-          params: paramsOf(event),
-          query,
-          ...(event.body != null && { body: bodyOf(event) }),
-          apiVersion,
-          host,
-        });
+      withBoundary(event, context, async ({ requestId }, _challenge, audit) => {
+        const request = await parseRequest(operationId, event, requestId, audit);
+        const isRead = event.requestContext?.http?.method === 'GET';
+        return isRead ? readWithRecord(audit, () => run(request)) : run(request);
       }),
   );
+}
+
+async function parseRequest(
+  operationId: string,
+  event: APIGatewayProxyEventV2,
+  requestId: string,
+  audit: AuditTrail,
+): Promise<ManagementRequest> {
+  const { config, verifyToken } = container();
+  const host = (headerOf(event, 'host') ?? event.requestContext?.domainName ?? '').toLowerCase();
+  const hostname = host.replace(/:\d+$/, '');
+  const bare =
+    hostname === config.ARCA_VAULT_DOMAIN ||
+    (config.ARCA_VAULT_DOMAIN === 'localhost' && ['127.0.0.1', '[::1]'].includes(hostname));
+  const params = paramsOf(event);
+  if (params.vault) audit.forVault(params.vault, `https://${params.vault.toLowerCase()}.${host}`);
+  const principal = await verifyToken(bearerToken(headerOf(event, 'authorization')));
+  audit.byPrincipal(principal);
+  const route = routeFor(event.routeKey, operationId);
+  audit.forOperation(route.auditOperation, '');
+  if (!bare)
+    throw new NotFoundError('NotFound', 'Vaults are managed on the bare domain, not on a vault host.');
+  if ((principal.tenantId ?? config.ARCA_TENANT_ID).toLowerCase() !== config.ARCA_TENANT_ID.toLowerCase()) {
+    throw new UnauthorizedError("AKV10032: Invalid issuer: the token's tenant is not this deployment's.");
+  }
+  const query = queryOf(event);
+  const apiVersion = query.get('api-version');
+  if (!apiVersion || !API_VERSION.test(apiVersion)) {
+    throw new BadParameterError(
+      "The 'api-version' query parameter is missing or not a date (such as 2024-11-01).",
+    );
+  }
+  audit.forOperation(route.auditOperation, apiVersion);
+  const role = deploymentRole(principal);
+  if (!role || !ALLOWED[role].includes(route.permission)) {
+    throw new ForbiddenError(
+      `The caller 'appid=${principal.appId ?? '-'};oid=${principal.objectId}' has no deployment role that allows ` +
+        `${route.permission} (operation ${operationId}).`,
+      'AccessDenied',
+    );
+  }
+  audit.grantedBy({ via: 'deploymentRole', id: role });
+  return {
+    operationId,
+    requestId,
+    principal,
+    role,
+    params,
+    query,
+    ...(event.body != null && { body: bodyOf(event) }),
+    apiVersion,
+    host,
+    audit,
+  };
 }
 
 function deploymentRole(principal: Principal): DeploymentRole | undefined {
