@@ -7,11 +7,12 @@ import { dataDirWithTestCa, testEnvironment } from './environment.ts';
 /** A local vault on the run's DynamoDB Local (a table of its own) and CA, with the dev client's credential. */
 export async function localVaultFixture(env: Record<string, string> = {}) {
   const data = dataDirWithTestCa();
+  const tableName = `e2e-${randomBytes(6).toString('hex')}`;
   const vault: LocalVault = await startLocalVault({
     dataDir: data.dir,
     port: 0,
     dynamoDbEndpoint: testEnvironment().endpoint,
-    tableName: `e2e-${randomBytes(6).toString('hex')}`,
+    tableName,
     env,
   });
   const { info } = vault;
@@ -26,6 +27,10 @@ export async function localVaultFixture(env: Record<string, string> = {}) {
   return {
     vault,
     info,
+    /** The tables this vault uses on the run's DynamoDB Local. */
+    tableName,
+    auditTableName: env.ARCA_AUDIT_TABLE_NAME ?? `${tableName}-audit`,
+    dataDir: data.dir,
     credential,
     secretClient,
     token,
