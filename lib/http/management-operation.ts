@@ -9,7 +9,12 @@ import type { OperationResult } from './responses.ts';
 import { routeFor } from './route-lookup.ts';
 import { bodyOf, headerOf, paramsOf, queryOf } from './vault-request.ts';
 
-export type DeploymentRole = 'administrator' | 'contributor' | 'reader';
+export type DeploymentRole =
+  | 'administrator'
+  | 'contributor'
+  | 'reader'
+  | 'auditReader'
+  | 'vaultAdministrator';
 
 /** One management-plane request (the bare domain: vaults, not their contents). */
 export interface ManagementRequest {
@@ -29,10 +34,15 @@ export interface ManagementRequest {
 
 /** What each deployment role may do: Reader reads, Contributor also writes and deletes, only Administrator purges. */
 const ALLOWED: Record<DeploymentRole, readonly string[]> = {
-  administrator: ['vaults/read', 'vaults/write', 'vaults/delete', 'vaults/purge'],
+  administrator: ['vaults/read', 'vaults/write', 'vaults/delete', 'vaults/purge', 'audit/read'],
   contributor: ['vaults/read', 'vaults/write', 'vaults/delete'],
   reader: ['vaults/read'],
+  auditReader: ['audit/read'],
+  // A vault's own Key Vault Administrators may read that vault's audit records.
+  vaultAdministrator: ['audit/read'],
 };
+
+const KEY_VAULT_ADMINISTRATOR = '00482a5a-887f-4fb3-b363-3b7fe8e74483';
 
 const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
 
@@ -86,7 +96,10 @@ async function parseRequest(
     );
   }
   audit.forOperation(route.auditOperation, apiVersion);
-  const role = deploymentRole(principal);
+  let role = deploymentRole(principal);
+  if (route.permission === 'audit/read' && !(role && ALLOWED[role].includes(route.permission))) {
+    role = (await vaultAdministrator(principal, params.vault)) ?? role;
+  }
   if (!role || !ALLOWED[role].includes(route.permission)) {
     throw new ForbiddenError(
       `The caller 'appid=${principal.appId ?? '-'};oid=${principal.objectId}' has no deployment role that allows ` +
@@ -109,6 +122,21 @@ async function parseRequest(
   };
 }
 
+/** Holds the Key Vault Administrator role at the vault's scope (RBAC vaults). */
+async function vaultAdministrator(principal: Principal, vaultName: string | undefined) {
+  const vault = vaultName ? await container().vaults.get(vaultName) : undefined;
+  const ids = [principal.objectId, ...(principal.groups ?? [])].map((id) => id.toLowerCase());
+  const holds =
+    vault?.enableRbacAuthorization &&
+    vault.roleAssignments.some(
+      (a) =>
+        a.scope === '/' &&
+        a.roleDefinitionId === KEY_VAULT_ADMINISTRATOR &&
+        ids.includes(a.principalId.toLowerCase()),
+    );
+  return holds ? ('vaultAdministrator' as const) : undefined;
+}
+
 function deploymentRole(principal: Principal): DeploymentRole | undefined {
   const { config } = container();
   const ids = [principal.objectId, ...(principal.groups ?? [])].map((id) => id.toLowerCase());
@@ -116,5 +144,6 @@ function deploymentRole(principal: Principal): DeploymentRole | undefined {
   if (holds(config.ARCA_ADMINISTRATORS)) return 'administrator';
   if (holds(config.ARCA_CONTRIBUTORS)) return 'contributor';
   if (holds(config.ARCA_READERS)) return 'reader';
+  if (holds(config.ARCA_AUDIT_READERS)) return 'auditReader';
   return undefined;
 }

@@ -148,6 +148,7 @@ export const routes: readonly Route[] = [
   vaults('Vaults_ListDeleted', 'GET', '/deletedVaults', 'list-deleted-vaults', 'read', 'VaultListDeleted', 'List soft-deleted vaults.'),
   vaults('Vaults_GetDeleted', 'GET', '/deletedVaults/{vault}', 'get-deleted-vault', 'read', 'VaultGetDeleted', 'Get a soft-deleted vault.'),
   vaults('Vaults_Recover', 'POST', '/deletedVaults/{vault}/recover', 'recover-deleted-vault', 'write', 'VaultRecover', 'Recover a soft-deleted vault.'),
+  { ...vaults('AuditEvents_List', 'GET', '/vaults/{vault}/auditEvents', 'list-audit-events', 'read', 'AuditEventList', "Query a vault's audit records by time, operation, caller and result."), permission: 'audit/read', handler: 'functions/audit/list-audit-events.ts' },
   vaults('Vaults_PurgeDeleted', 'POST', '/deletedVaults/{vault}/purge', 'purge-deleted-vault', 'purge', 'VaultPurge', 'Purge a soft-deleted vault and everything in it.'),
 ];
 

@@ -313,6 +313,12 @@ const OPERATIONS: Record<string, Operation> = {
     permission: 'vaults/write',
     outcome: (w) => (w.vault === 'deleted' ? { status: 200, vault: 'live' } : { status: 404 }),
   },
+  AuditEvents_List: {
+    paths: ['GET /vaults/{vault}/auditEvents'],
+    permission: 'audit/read',
+    // Deployment administrators and audit readers (and the vault's own administrators) read its records.
+    outcome: () => ({ status: 200 }),
+  },
   Vaults_PurgeDeleted: {
     paths: ['POST /deletedVaults/{vault}/purge'],
     permission: 'vaults/purge',
@@ -368,7 +374,7 @@ const PRINCIPALS: Record<string, PrincipalSpec> = {
     vault: 'dev',
     object: 'dev-obj',
     vaultWide: ROLES.administrator,
-    deployment: ['vaults/read', 'vaults/write', 'vaults/delete', 'vaults/purge'],
+    deployment: ['vaults/read', 'vaults/write', 'vaults/delete', 'vaults/purge', 'audit/read'],
   },
 };
 

@@ -34,10 +34,10 @@ describe('the route table', () => {
       assert.ok(existsSync(join(root, route.handler)), route.handler);
       assert.match(
         route.permission,
-        /^(secrets\/(get|list|set|delete|recover|backup|restore|purge)|rbac\/(read|write|delete)|vaults\/(read|write|delete|purge))$/,
+        /^(secrets\/(get|list|set|delete|recover|backup|restore|purge)|rbac\/(read|write|delete)|vaults\/(read|write|delete|purge)|audit\/read)$/,
         route.operationId,
       );
-      assert.match(route.auditOperation, /^(Secret|RoleAssignment|RoleDefinition|Vault)[A-Z]\w+$/);
+      assert.match(route.auditOperation, /^(Secret|RoleAssignment|RoleDefinition|Vault|AuditEvent)[A-Z]\w+$/);
     }
   });
 
