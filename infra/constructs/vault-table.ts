@@ -11,7 +11,7 @@ import {
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { collectionIndex, tableKeys } from '#lib/store/table-schema.ts';
+import { collectionIndex, expiryIndex, tableKeys } from '#lib/store/table-schema.ts';
 
 /**
  * The one DynamoDB table, built from the key schema the store uses. It holds
@@ -53,6 +53,13 @@ export class VaultTable extends Construct {
       sortKey: { name: collectionIndex.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.INCLUDE,
       nonKeyAttributes: [...collectionIndex.nonKeyAttributes],
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: expiryIndex.indexName,
+      partitionKey: { name: expiryIndex.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: expiryIndex.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: [...expiryIndex.nonKeyAttributes],
     });
   }
 

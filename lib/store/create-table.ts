@@ -5,7 +5,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { collectionIndex, tableKeys } from './table-schema.ts';
+import { collectionIndex, expiryIndex, tableKeys } from './table-schema.ts';
 
 /**
  * Creates the table when it is missing (local mode and tests; on AWS the CDK
@@ -27,6 +27,8 @@ export async function createTableIfMissing(client: DynamoDBClient, tableName: st
         { AttributeName: tableKeys.sortKey, AttributeType: 'S' },
         { AttributeName: collectionIndex.partitionKey, AttributeType: 'S' },
         { AttributeName: collectionIndex.sortKey, AttributeType: 'S' },
+        { AttributeName: expiryIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: expiryIndex.sortKey, AttributeType: 'S' },
       ],
       KeySchema: [
         { AttributeName: tableKeys.partitionKey, KeyType: 'HASH' },
@@ -40,6 +42,14 @@ export async function createTableIfMissing(client: DynamoDBClient, tableName: st
             { AttributeName: collectionIndex.sortKey, KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...collectionIndex.nonKeyAttributes] },
+        },
+        {
+          IndexName: expiryIndex.indexName,
+          KeySchema: [
+            { AttributeName: expiryIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: expiryIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...expiryIndex.nonKeyAttributes] },
         },
       ],
       StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },

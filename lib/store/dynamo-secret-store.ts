@@ -29,6 +29,7 @@ import {
   attributesToItem,
   deletedCollection,
   deletionFromItem,
+  expiryKeys,
   type Item,
   latestFromHead,
   liveCollection,
@@ -331,8 +332,18 @@ export class DynamoSecretStore implements SecretStore {
       ':gsi1pk': { S: liveCollection(vault) },
       ':gsi1sk': { S: v.name.toLowerCase() },
     };
-    for (const field of ['attrs', 'sealed', 'contentType', 'tags', 'managed', 'kid']) {
-      const value = fields[field];
+    const expiry = expiryKeys(secretPk(vault, v.name), v.attributes.exp);
+    for (const field of [
+      'attrs',
+      'sealed',
+      'contentType',
+      'tags',
+      'managed',
+      'kid',
+      'expBucket',
+      'expSort',
+    ]) {
+      const value = fields[field] ?? expiry[field];
       if (value) {
         sets.push(`${field} = :${field}`);
         values[`:${field}`] = value;
@@ -358,6 +369,7 @@ export class DynamoSecretStore implements SecretStore {
         Item: {
           ...key(secretPk(vault, latest.name), HEAD_SK),
           latestVersion: { S: latest.version },
+          ...expiryKeys(secretPk(vault, latest.name), latest.attributes.exp),
           gsi1pk: { S: liveCollection(vault) },
           gsi1sk: { S: latest.name.toLowerCase() },
           ...versionFields(latest),
@@ -386,6 +398,15 @@ export class DynamoSecretStore implements SecretStore {
       sets.push('tags = :tags');
       values[':tags'] = tagsToItem(v.tags);
     } else removes.push('tags');
+    if (sk === HEAD_SK) {
+      // The head's copy of the latest version keeps the expiry index in step with its exp.
+      const expiry = expiryKeys(secretPk(vault, v.name), v.attributes.exp);
+      if (expiry.expBucket && expiry.expSort) {
+        sets.push('expBucket = :expBucket', 'expSort = :expSort');
+        values[':expBucket'] = expiry.expBucket;
+        values[':expSort'] = expiry.expSort;
+      } else removes.push('expBucket', 'expSort');
+    }
     return {
       Update: {
         TableName: this.tableName,

@@ -67,6 +67,13 @@ function sealedFromItem(v: AttributeValue | undefined): SealedValue {
   };
 }
 
+/** Keys of the expiry index for a head whose latest version expires at `exp` (Unix seconds). */
+export function expiryKeys(pk: string, exp: number | undefined): Item {
+  if (exp === undefined) return {};
+  const iso = new Date(exp * 1000).toISOString();
+  return { expBucket: { S: `exp#${iso.slice(0, 7)}` }, expSort: { S: `${iso}#${pk}` } };
+}
+
 /** The fields a version item and a head item share (the head holds a copy of the latest version). */
 export function versionFields(v: SecretVersion): Item {
   const item: Item = {

@@ -35,5 +35,17 @@ export const collectionIndex = {
   ],
 } as const;
 
+/**
+ * Heads whose latest version has an expiry carry these keys, so the expiry
+ * sweep queries by time and never scans:
+ *   expBucket = exp#{yyyy-mm} of the expiry   expSort = {expiry ISO}#{pk}
+ */
+export const expiryIndex = {
+  indexName: 'byExpiry',
+  partitionKey: 'expBucket',
+  sortKey: 'expSort',
+  nonKeyAttributes: ['displayName', 'latestVersion', 'attrs', 'tags', 'deletedDate'],
+} as const;
+
 export const HEAD_SK = '#head';
 export const VERSION_SK_PREFIX = 'v#';

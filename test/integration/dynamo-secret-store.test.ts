@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { ConflictError } from '#lib/errors.ts';
 import type { SecretVersion } from '#lib/secrets/model.ts';
 import { DynamoSecretStore } from '#lib/store/dynamo-secret-store.ts';
@@ -166,5 +166,30 @@ describe('DynamoSecretStore on DynamoDB Local', () => {
     await assert.rejects(store.restore(vault, [version('restored')], 'x'.repeat(32)), Error);
     const again = version('restored');
     await assert.rejects(store.restore(vault, [again], again.version), ConflictError);
+  });
+
+  it('keeps the expiry index in step with the latest version, so the sweep never scans', async () => {
+    const exp = Date.UTC(2031, 4, 15) / 1000;
+    const inIndex = async () => {
+      const out = await client.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: 'byExpiry',
+          KeyConditionExpression: 'expBucket = :b',
+          ExpressionAttributeValues: { ':b': { S: 'exp#2031-05' } },
+        }),
+      );
+      return (out.Items ?? []).filter((i) => i.displayName?.S === 'expiring').length;
+    };
+    await store.putVersion(
+      vault,
+      version('expiring', { attributes: { enabled: true, created: 1, updated: 1, exp } }),
+    );
+    assert.equal(await inIndex(), 1);
+    const latest = version('expiring');
+    await store.putVersion(vault, latest);
+    assert.equal(await inIndex(), 0, 'the new latest version does not expire');
+    await store.updateVersion(vault, 'expiring', latest.version, { attributes: { exp } }, 5);
+    assert.equal(await inIndex(), 1, 'an update that sets exp on the latest version indexes it');
   });
 });
