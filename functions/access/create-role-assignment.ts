@@ -14,7 +14,7 @@ export const handler = vaultOperation('RoleAssignments_Create', async (request) 
     request.objectScope ?? '/',
     request.params.assignment,
     input.properties,
-    request.audit.forChange(),
+    request.audit.forChange(201),
   );
   return { status: created ? 201 : 200, body: roleAssignmentResource(assignment) };
 });

@@ -10,7 +10,7 @@ export const handler = vaultOperation('PurgeDeletedSecret', async (request) => {
     request.vault.name,
     request.params.name,
     request.vault,
-    request.audit.forChange(),
+    request.audit.forChange(204),
   );
   return noContent();
 });

@@ -30,6 +30,8 @@ export class AuditTrail {
   private vaultUrl = '';
   /** The record already stored for this request (by a change's transaction or a write-ahead), if any. */
   private stored: AuditRecord | undefined;
+  /** A change and its record landed together: the request must not then claim nothing changed. */
+  private committedWithChange = false;
 
   constructor(
     private readonly log: AuditLog | undefined,
@@ -59,17 +61,23 @@ export class AuditTrail {
     this.objectId = id;
   }
 
-  /** The record of a change, for the store to commit in the change's own transaction. */
-  forChange(): AuditEntry {
+  /**
+   * The record of a change, for the store to commit in the change's own
+   * transaction, with the status the change is expected to answer.
+   */
+  forChange(expectedStatus = 200): AuditEntry {
     let record: AuditRecord | undefined;
     return {
       record: (objectPath) => {
-        if (objectPath) this.objectId = `${this.vaultUrl}/${objectPath}`;
-        record = this.build(200);
+        const id = objectPath && `${this.vaultUrl}/${objectPath}`;
+        // A more precise id (the new version) replaces the path's; another object's never does.
+        if (id && (!this.objectId || id.startsWith(this.objectId))) this.objectId = id;
+        record = this.build(expectedStatus);
         return record;
       },
       committed: () => {
         this.stored = record;
+        this.committedWithChange = true;
       },
     };
   }
@@ -92,7 +100,14 @@ export class AuditTrail {
       this.stored.properties.httpStatusCode === status &&
       this.stored.properties.id === record.properties.id;
     if (same) return;
-    await this.log?.write(record);
+    try {
+      await this.log?.write(record);
+    } catch (error) {
+      // The change is made and recorded (with its expected outcome); failing the request now would
+      // claim otherwise. Only the correction of the outcome is lost.
+      if (this.committedWithChange) return;
+      throw error;
+    }
     this.stored = record;
   }
 

@@ -109,6 +109,9 @@ export async function shipStreamBatch(
   };
 }
 
+/** What kind of error, never what it says: SDK and system messages can quote input. */
 export function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : 'UnknownError';
+  if (!(error instanceof Error)) return 'UnknownError';
+  const code = (error as { code?: unknown }).code;
+  return error.name === 'Error' && typeof code === 'string' ? code : error.name;
 }

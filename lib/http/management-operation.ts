@@ -82,7 +82,7 @@ async function parseRequest(
   const principal = await verifyToken(bearerToken(headerOf(event, 'authorization')));
   audit.byPrincipal(principal);
   const route = routeFor(event.routeKey, operationId);
-  audit.forOperation(route.auditOperation, '');
+  audit.forOperation(route.auditOperation, queryOf(event).get('api-version') ?? '');
   if (!bare)
     throw new NotFoundError('NotFound', 'Vaults are managed on the bare domain, not on a vault host.');
   if ((principal.tenantId ?? config.ARCA_TENANT_ID).toLowerCase() !== config.ARCA_TENANT_ID.toLowerCase()) {

@@ -60,7 +60,7 @@ async function parseRequest(
   const principal = await verifyToken(bearerToken(headerOf(event, 'authorization')));
   audit.byPrincipal(principal);
   const route = routeFor(event.routeKey, operationId);
-  audit.forOperation(route.auditOperation, '');
+  audit.forOperation(route.auditOperation, queryOf(event).get('api-version') ?? '');
   if (!live)
     throw new NotFoundError('VaultNotFound', `Vault ${address.name} was not found in this deployment.`);
   if ((principal.tenantId ?? config.ARCA_TENANT_ID).toLowerCase() !== live.tenantId.toLowerCase()) {

@@ -1,0 +1,157 @@
+import {
+  type EventPublisher,
+  type ObjectRef,
+  objectEvent,
+  objectRef,
+  type VaultEvent,
+  type VaultEventType,
+  type VaultUrl,
+} from './vault-events.ts';
+
+/** A head as the expiry index projects it (lib/store/table-schema.ts, expiryIndex). */
+export interface ExpiringHead {
+  /** `{vault}/{collection}/{name}`. */
+  readonly pk: string;
+  readonly displayName?: string;
+  readonly latestVersion: string;
+  readonly enabled: boolean;
+  /** Unix seconds. */
+  readonly exp: number;
+  readonly nbf?: number;
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly deleted: boolean;
+}
+
+export interface ExpirySweepDeps {
+  /** Heads whose expiry lies in [fromIso, toIso], by the expiry index (never a scan). */
+  queryExpiring(fromIso: string, toIso: string): Promise<ExpiringHead[]>;
+  /** Records that an event was sent; false when it already was (a conditional write). */
+  markNotified(eventKey: string): Promise<boolean>;
+  /** Undoes markNotified for an event that could not be published, so the next sweep tries again. */
+  forgetNotified(eventKey: string): Promise<void>;
+  /** The keys among these already marked (a cheap read that spares most conditional writes). */
+  notifiedAmong?(eventKeys: readonly string[]): Promise<Set<string>>;
+  publish: EventPublisher['publish'];
+  /** Milliseconds since the epoch. */
+  now(): number;
+  vaultUrl: VaultUrl;
+}
+
+export interface SweepResult {
+  /** Heads in the window that are live, enabled and within their threshold. */
+  readonly due: number;
+  readonly published: string[];
+  /** Marked, but not delivered: unmarked again for the next sweep (unless unmarking failed too). */
+  readonly failed: string[];
+}
+
+const DAY_MS = 86_400_000;
+export const DEFAULT_NEAR_EXPIRY_DAYS = 30;
+/** The largest threshold an object may ask for, and so how far ahead the sweep looks. */
+export const MAX_NEAR_EXPIRY_DAYS = 90;
+/**
+ * How far back the sweep looks for Expired: a sweep that did not run for up
+ * to a day (it runs every 15 minutes) still reports what expired meanwhile.
+ * An object that expired earlier than that (or was created already expired)
+ * gets no Expired event.
+ */
+export const EXPIRED_CATCH_UP_MS = DAY_MS;
+export const NEAR_EXPIRY_TAG = 'arca-near-expiry-days';
+const MARK_CONCURRENCY = 25;
+
+/**
+ * How many days before expiry an object's NearExpiry is due: the tag
+ * `arca-near-expiry-days` (whole days, 1-90), else 30.
+ *
+ * Keys: the rotation policy's Notify action (timeBeforeExpiry) is to supply
+ * the threshold once keys are stored; this is where it goes in, ahead of the
+ * tag, and the query window already spans the largest threshold it can give.
+ */
+export function thresholdFor(head: Pick<ExpiringHead, 'tags'>): number {
+  const raw = head.tags?.[NEAR_EXPIRY_TAG]?.trim();
+  if (raw && /^\d{1,2}$/.test(raw)) {
+    const days = Number(raw);
+    if (days >= 1 && days <= MAX_NEAR_EXPIRY_DAYS) return days;
+  }
+  return DEFAULT_NEAR_EXPIRY_DAYS;
+}
+
+/**
+ * NearExpiry and Expired, from the expiry index. Each event is published once
+ * per object version and threshold, however often and however concurrently
+ * the sweep runs: its notification key is written conditionally first, and
+ * only the writer that created it publishes. The key is
+ * `{eventType}#{vault}/{collection}/{name}/{version}#{thresholdDays}`, with
+ * threshold 0 for Expired (a version expires once, whatever its threshold).
+ *
+ * A sweep that dies between marking and publishing loses those events; a
+ * publish that fails is unmarked, so the next sweep publishes again.
+ */
+export function makeExpirySweep(deps: ExpirySweepDeps): () => Promise<SweepResult> {
+  return async () => {
+    const nowMs = deps.now();
+    const now = Math.floor(nowMs / 1000);
+    const from = new Date(nowMs - EXPIRED_CATCH_UP_MS).toISOString();
+    const to = new Date(nowMs + MAX_NEAR_EXPIRY_DAYS * DAY_MS).toISOString();
+    const due: Array<{ key: string; event: VaultEvent }> = [];
+    for (const head of await deps.queryExpiring(from, to)) {
+      const ref = objectRef(head.pk);
+      if (!ref || head.deleted || !head.enabled || !head.latestVersion) continue;
+      const threshold = thresholdFor(head);
+      if (head.exp <= now) due.push(expiryEvent('Expired', ref, head, 0, now, deps.vaultUrl));
+      else if (head.exp - now <= threshold * 86_400) {
+        due.push(expiryEvent('NearExpiry', ref, head, threshold, now, deps.vaultUrl));
+      }
+    }
+
+    const published: string[] = [];
+    const failed: string[] = [];
+    for (let i = 0; i < due.length; i += MARK_CONCURRENCY) {
+      let chunk = due.slice(i, i + MARK_CONCURRENCY);
+      if (deps.notifiedAmong) {
+        const already = await deps.notifiedAmong(chunk.map((d) => d.key));
+        chunk = chunk.filter((d) => !already.has(d.key));
+      }
+      const marked = await Promise.all(chunk.map((d) => deps.markNotified(d.key)));
+      const won = chunk.filter((_, j) => marked[j]);
+      if (won.length === 0) continue;
+      const result = await deps.publish(won.map((d) => d.event));
+      const undelivered = new Set(result.failedIds);
+      for (const d of won) {
+        if (!undelivered.has(d.event.id)) {
+          published.push(d.event.id);
+          continue;
+        }
+        failed.push(d.event.id);
+        await deps.forgetNotified(d.key).catch(() => undefined);
+      }
+    }
+    return { due: due.length, published, failed };
+  };
+}
+
+function expiryEvent(
+  what: 'NearExpiry' | 'Expired',
+  ref: ObjectRef,
+  head: ExpiringHead,
+  thresholdDays: number,
+  now: number,
+  vaultUrl: VaultUrl,
+): { key: string; event: VaultEvent } {
+  const type: VaultEventType = `Microsoft.KeyVault.${ref.type}${what}`;
+  const key = `${type}#${ref.vault}/${ref.collection}/${ref.name}/${head.latestVersion}#${thresholdDays}`;
+  const event = objectEvent(
+    {
+      type,
+      ref,
+      ...(head.displayName !== undefined && { displayName: head.displayName }),
+      version: head.latestVersion,
+      nbf: head.nbf ?? null,
+      exp: head.exp,
+      time: now,
+      cause: key,
+    },
+    vaultUrl,
+  );
+  return { key, event };
+}
