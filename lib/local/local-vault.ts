@@ -9,6 +9,7 @@ import { createAuditTableIfMissing, createTableIfMissing } from '../store/create
 import { DynamoVaultStore } from '../store/dynamo-vault-store.ts';
 import { newVault } from '../vaults/new-vault.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
+import { startEventPipeline, sweepIntervalFrom } from './event-stream-poller.ts';
 import { createGateway, loadHandlers } from './gateway.ts';
 import { ensureLocalCa } from './local-ca.ts';
 import { LocalIssuer } from './oidc-issuer.ts';
@@ -124,6 +125,16 @@ export async function startLocalVault(options: LocalVaultOptions): Promise<Local
     writeFileSync(infoPath, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
     chmodSync(infoPath, 0o600); // the mode option applies only when the file is new
 
+    // Vault events: both streams and the expiry sweep, to {dataDir}/events.jsonl (and a webhook when set).
+    const events = startEventPipeline({
+      endpoint: dynamo.endpoint,
+      tableName,
+      auditTableName: options.env?.ARCA_AUDIT_TABLE_NAME ?? `${tableName}-audit`,
+      dataDir,
+      vaultUrl: (vault) => `https://${vault}.localhost:${port}`,
+      webhookUrl: process.env.ARCA_EVENTS_WEBHOOK_URL || undefined,
+      sweepIntervalMs: sweepIntervalFrom(process.env),
+    });
     return {
       info,
       port,
@@ -132,6 +143,7 @@ export async function startLocalVault(options: LocalVaultOptions): Promise<Local
       close: async () => {
         server.closeAllConnections();
         await new Promise<void>((done) => server.close(() => done()));
+        await events.stop();
         await dynamo.stop();
       },
     };
