@@ -1,7 +1,7 @@
 /**
- * `npm run bench`: runs the three benchmarks one after another, each in a
- * process of its own, on one shared in-memory DynamoDB Local (each uses a
- * table of its own), then prints a summary of the issue's targets from the
+ * `npm run bench`: runs the benchmarks one after another, each in a process
+ * of its own, on one shared in-memory DynamoDB Local (each uses a table of
+ * its own), then prints a summary of the issue's targets from the
  * `BENCH_JSON` line each prints. Benchmarks report; they never fail on a
  * missed target. Pass benchmark names to run only those.
  */
@@ -12,7 +12,7 @@ import { startDynamoDbLocal } from '#lib/local/dynamodb-local.ts';
 import { BENCH_JSON_PREFIX, machine, table, verdict } from './support/common.ts';
 
 const root = join(import.meta.dirname, '..');
-const all = ['secret-get-vs-getitem', 'kms-calls', 'bundle-size'];
+const all = ['secret-get-vs-getitem', 'audit-overhead', 'kms-calls', 'bundle-size'];
 const requested = process.argv.slice(2);
 const names = requested.length > 0 ? all.filter((n) => requested.includes(n)) : all;
 
@@ -70,6 +70,23 @@ if (get) {
       verdict(get.ratio[p] <= get.target),
     ]);
   }
+}
+const audit = results.get('audit-overhead');
+if (audit) {
+  for (const p of ['p50', 'p99'] as const) {
+    rows.push([
+      `secret GET audit on / audit off, ${p}`,
+      `${audit.ratio.onOff[p].toFixed(2)}× (${audit.ms.on[p].toFixed(2)} / ${audit.ms.off[p].toFixed(2)} ms)`,
+      `≤ ${audit.target}×`,
+      verdict(audit.ratio.onOff[p] <= audit.target),
+    ]);
+  }
+  rows.push([
+    'audit on, other process / GetItem, p50 p99',
+    `${audit.ratio.onGetItem.p50.toFixed(2)}× ${audit.ratio.onGetItem.p99.toFixed(2)}×`,
+    '(info)',
+    '-',
+  ]);
 }
 const kms = results.get('kms-calls');
 if (kms) {

@@ -1,11 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { handlerFiles, type Route, routes } from '#lib/http/routes.ts';
+import { AuditPipeline } from './constructs/audit-pipeline.ts';
 import { CognitoIssuer, cognitoDomainPrefix } from './constructs/cognito-issuer.ts';
 import { OperationFunction } from './constructs/operation-function.ts';
 import { VaultApi } from './constructs/vault-api.ts';
 import { VaultDomain } from './constructs/vault-domain.ts';
+import { VaultEvents } from './constructs/vault-events.ts';
 import { VaultKek } from './constructs/vault-kek.ts';
 import { VaultTable } from './constructs/vault-table.ts';
 
@@ -72,6 +75,15 @@ export interface ArcaStackProps extends StackProps {
   readonly edgeJwtAuthorizer?: boolean;
   /** @default the repository root (package.json, package-lock.json, functions/) */
   readonly projectRoot?: string;
+  /** How long audit records stay queryable in the audit table (TTL, ARCA_AUDIT_HOT_DAYS). @default 90 */
+  readonly auditHotDays?: number;
+  /** How long CloudWatch Logs keeps audit records. @default one year */
+  readonly auditLogRetention?: RetentionDays;
+  /** Object Lock (compliance mode) retention of archived audit objects. @default 365 */
+  readonly auditArchiveRetentionDays?: number;
+  /** Archived audit objects move to Glacier Instant Retrieval, then Deep Archive. @default 90 and 365 */
+  readonly auditGlacierAfterDays?: number;
+  readonly auditDeepArchiveAfterDays?: number;
 }
 
 /** What the handlers (and the edge authorizer) check tokens against, and what the challenge says. */
@@ -133,6 +145,10 @@ function functionDescription(served: readonly Route[]): string {
 export class ArcaStack extends Stack {
   readonly table: VaultTable;
   readonly kek: VaultKek;
+  /** The audit table, its shipper and the sinks (Firehose to S3, CloudWatch Logs, Kinesis). */
+  readonly audit: AuditPipeline;
+  /** Vault events on EventBridge: the table and audit streams' publishers, and the expiry sweep. */
+  readonly events: VaultEvents;
   /** The token issuer the stack made, when it was given none. */
   readonly cognito?: CognitoIssuer;
   readonly tokens: TokenSettings;
@@ -152,6 +168,18 @@ export class ArcaStack extends Stack {
     }
     this.table = new VaultTable(this, 'VaultTable');
     this.kek = new VaultKek(this, 'VaultKek');
+    const auditHotDays = props.auditHotDays ?? 90;
+    if (!Number.isInteger(auditHotDays) || auditHotDays < 1 || auditHotDays > 3650) {
+      throw new Error(`auditHotDays must be an integer 1-3650, not ${auditHotDays}`);
+    }
+    this.audit = new AuditPipeline(this, 'AuditPipeline', {
+      tableKey: this.table.key,
+      projectRoot: props.projectRoot ?? repositoryRoot,
+      logRetention: props.auditLogRetention,
+      archiveRetentionDays: props.auditArchiveRetentionDays,
+      glacierInstantRetrievalAfterDays: props.auditGlacierAfterDays,
+      deepArchiveAfterDays: props.auditDeepArchiveAfterDays,
+    });
 
     if (props.tokenIssuer) {
       if (props.cognitoDomainPrefix) {
@@ -187,6 +215,8 @@ export class ArcaStack extends Stack {
       ARCA_VAULT_DOMAIN: props.vaultDomain,
       ...(props.defaultVault ? { ARCA_DEFAULT_VAULT: props.defaultVault } : {}),
       ARCA_VAULT_CACHE_TTL_MS: String(vaultCacheTtlMs),
+      ARCA_AUDIT_TABLE_NAME: this.audit.table.tableName,
+      ARCA_AUDIT_HOT_DAYS: String(auditHotDays),
       ...Object.fromEntries(
         Object.entries(roles)
           .map(([name, ids]) => [name, objectIds(name, ids).join(',')])
@@ -209,9 +239,17 @@ export class ArcaStack extends Stack {
         this.table.grantReadWrite(fn);
         this.kek.grantWrapAndUnwrap(fn);
       }
+      // Every request leaves a record, reads included; queries serve the audit route.
+      this.audit.grantWriteAndQuery(fn);
       functions.set(handlerFile, fn);
     }
     this.functions = functions;
+    this.events = new VaultEvents(this, 'VaultEvents', {
+      table: this.table,
+      auditTable: this.audit.table,
+      vaultDomain: props.vaultDomain,
+      projectRoot: props.projectRoot ?? repositoryRoot,
+    });
 
     this.api = new VaultApi(this, 'VaultApi', {
       routes,

@@ -8,6 +8,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#lib/local/dynamodb-local.ts';
 
 export const BENCH_JSON_PREFIX = 'BENCH_JSON ';
+/** The one line bench/support/serve-vault.ts prints once its gateway is up. */
+export const SERVE_VAULT_PREFIX = 'SERVE_VAULT ';
 
 /** run-all's DynamoDB Local when it passes one, else a fresh in-memory one stopped by `stop()`. */
 export async function benchDynamoDb(): Promise<DynamoDbLocal & { shared: boolean }> {

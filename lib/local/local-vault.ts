@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createAuditTableIfMissing, createTableIfMissing } from '../store/create-table.ts';
 import { DynamoVaultStore } from '../store/dynamo-vault-store.ts';
 import { newVault } from '../vaults/new-vault.ts';
+import { startAuditStreamPoller } from './audit-stream-poller.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 import { startEventPipeline, sweepIntervalFrom } from './event-stream-poller.ts';
 import { createGateway, loadHandlers } from './gateway.ts';
@@ -125,6 +126,13 @@ export async function startLocalVault(options: LocalVaultOptions): Promise<Local
     writeFileSync(infoPath, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
     chmodSync(infoPath, 0o600); // the mode option applies only when the file is new
 
+    // Audit records, from the audit table's stream, to {dataDir}/audit.jsonl (and stdout when asked).
+    const auditPoller = startAuditStreamPoller({
+      endpoint: dynamo.endpoint,
+      tableName: options.env?.ARCA_AUDIT_TABLE_NAME ?? `${tableName}-audit`,
+      dataDir,
+      stdout: process.env.ARCA_AUDIT_STDOUT === '1',
+    });
     // Vault events: both streams and the expiry sweep, to {dataDir}/events.jsonl (and a webhook when set).
     const events = startEventPipeline({
       endpoint: dynamo.endpoint,
@@ -144,6 +152,7 @@ export async function startLocalVault(options: LocalVaultOptions): Promise<Local
         server.closeAllConnections();
         await new Promise<void>((done) => server.close(() => done()));
         await events.stop();
+        await auditPoller.stop();
         await dynamo.stop();
       },
     };

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type CfnElement, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { parseConfig } from '#lib/config.ts';
 import { handlerFiles, routes } from '#lib/http/routes.ts';
 import { collectionIndex, tableKeys } from '#lib/store/table-schema.ts';
 import { buildApp } from '../../infra/app.ts';
-import type { ArcaStack } from '../../infra/arca-stack.ts';
+import { ArcaStack } from '../../infra/arca-stack.ts';
 
 /**
  * Bundling is skipped (no esbuild run), which keeps these tests fast; the
@@ -51,11 +52,16 @@ function allowedActions(
   return actions;
 }
 
-/** Every function's environment variables (they are the same for all). */
-function environments(template: Template): Record<string, unknown>[] {
-  return Object.values(template.findResources('AWS::Lambda::Function')).map(
-    (fn) => fn.Properties.Environment.Variables,
+/** The operation functions (not the audit shipper, which has settings of its own). */
+function operationFunctions(template: Template) {
+  return Object.values(template.findResources('AWS::Lambda::Function')).filter(
+    (fn) => fn.Properties.Environment.Variables.ARCA_KEYRING !== undefined,
   );
+}
+
+/** Every operation function's environment variables (they are the same for all). */
+function environments(template: Template): Record<string, unknown>[] {
+  return operationFunctions(template).map((fn) => fn.Properties.Environment.Variables);
 }
 
 function environment(template: Template): Record<string, unknown> {
@@ -80,6 +86,7 @@ const getOnly = (file: string): boolean =>
 describe('the Arca stack, with default settings', () => {
   const { stack, template } = synth();
   const kek = logicalId(stack.kek.key);
+  const mainTable = logicalId(stack.table.table);
 
   test('has one Lambda function per handler file, on nodejs22.x and arm64, traced, 10 s timeout', () => {
     // Data plane, role assignments and management plane alike: every handler file of the table.
@@ -90,23 +97,26 @@ describe('the Arca stack, with default settings', () => {
       );
     }
     assert.deepEqual([...stack.functions.keys()], handlerFiles());
-    template.resourceCountIs('AWS::Lambda::Function', handlerFiles().length);
+    // Four more: the audit shipper, the two event publishers and the expiry sweep, bundled the same way.
+    template.resourceCountIs('AWS::Lambda::Function', handlerFiles().length + 4);
+    assert.equal(operationFunctions(template).length, handlerFiles().length);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       TracingConfig: { Mode: 'Active' },
-      Timeout: 10,
       LoggingConfig: { LogGroup: Match.anyValue() },
     });
+    for (const fn of operationFunctions(template)) assert.equal(fn.Properties.Timeout, 10);
   });
 
   test('gives every function an environment that lib/config.ts accepts, with the KMS keyring on the KEK', () => {
-    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+    for (const fn of operationFunctions(template)) {
       const variables: Record<string, unknown> = fn.Properties.Environment.Variables;
       assert.equal(variables.ARCA_KEYRING, 'kms');
       assert.deepEqual(variables.ARCA_KMS_KEY_ID, { 'Fn::GetAtt': [kek, 'Arn'] });
       assert.deepEqual(variables.ARCA_TABLE_NAME, { Ref: logicalId(stack.table.table) });
+      assert.deepEqual(variables.ARCA_AUDIT_TABLE_NAME, { Ref: logicalId(stack.audit.table) });
       // Deploy-time values (table name, key ARN, user pool) become placeholders.
       const env = Object.fromEntries(
         Object.entries(variables).map(([k, v]) => [
@@ -120,6 +130,7 @@ describe('the Arca stack, with default settings', () => {
       assert.equal(config.ARCA_ADMINISTRATORS.length, 1);
       assert.deepEqual(config.ARCA_CONTRIBUTORS, []);
       assert.deepEqual(config.ARCA_READERS, []);
+      assert.equal(config.ARCA_AUDIT_HOT_DAYS, 90);
     }
   });
 
@@ -227,12 +238,13 @@ describe('the Arca stack, with default settings', () => {
         { AttributeName: tableKeys.partitionKey, KeyType: 'HASH' },
         { AttributeName: tableKeys.sortKey, KeyType: 'RANGE' },
       ],
-      GlobalSecondaryIndexes: [
+      // Among others (the expiry index).
+      GlobalSecondaryIndexes: Match.arrayWith([
         Match.objectLike({
           IndexName: collectionIndex.indexName,
           Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...collectionIndex.nonKeyAttributes] },
         }),
-      ],
+      ]),
     });
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
@@ -259,7 +271,7 @@ describe('the Arca stack, with default settings', () => {
   });
 
   test('lets a read-only function (get-secret) read items and unwrap data keys, and nothing more', () => {
-    const actions = allowedActions(stack, template, 'functions/secrets/get-secret.ts');
+    const actions = allowedActions(stack, template, 'functions/secrets/get-secret.ts', mainTable);
     assert.ok(actions.has('dynamodb:GetItem') && actions.has('dynamodb:Query'));
     for (const write of [
       'dynamodb:PutItem',
@@ -269,10 +281,7 @@ describe('the Arca stack, with default settings', () => {
     ]) {
       assert.ok(!actions.has(write), `get-secret may ${write}`);
     }
-    assert.ok(
-      ![...actions].some((a) => a.startsWith('kms:GenerateDataKey')),
-      'get-secret may make data keys',
-    );
+    // Under the KEK; the table key's data-key actions are DynamoDB's encryption at rest (audit writes).
     assert.deepEqual(
       allowedActions(stack, template, 'functions/secrets/get-secret.ts', kek),
       new Set(['kms:Decrypt']),
@@ -280,7 +289,7 @@ describe('the Arca stack, with default settings', () => {
   });
 
   test('lets a writing function (set-secret) write items and wrap new data keys under the KEK', () => {
-    const actions = allowedActions(stack, template, 'functions/secrets/set-secret.ts');
+    const actions = allowedActions(stack, template, 'functions/secrets/set-secret.ts', mainTable);
     assert.ok(actions.has('dynamodb:PutItem') && actions.has('dynamodb:UpdateItem'));
     assert.deepEqual(
       allowedActions(stack, template, 'functions/secrets/set-secret.ts', kek),
@@ -290,7 +299,11 @@ describe('the Arca stack, with default settings', () => {
 
   test('lets a function write exactly when one of its routes is not a GET', () => {
     for (const file of handlerFiles()) {
-      assert.equal(allowedActions(stack, template, file).has('dynamodb:PutItem'), !getOnly(file), file);
+      assert.equal(
+        allowedActions(stack, template, file, mainTable).has('dynamodb:PutItem'),
+        !getOnly(file),
+        file,
+      );
       const expected = getOnly(file) ? ['kms:Decrypt'] : ['kms:GenerateDataKey', 'kms:Decrypt'];
       assert.deepEqual(allowedActions(stack, template, file, kek), new Set(expected), file);
     }
@@ -497,6 +510,247 @@ describe('the Arca stack, with a certificate only', () => {
     assert.throws(
       () => buildApp({ ...noBundling, 'arca:hostedZoneId': 'Z0000000000000000000' }),
       /certificateArn/,
+    );
+  });
+});
+
+describe('the Arca stack, audit pipeline', () => {
+  const { stack, template } = synth();
+  const audit = stack.audit;
+  const auditTable = logicalId(audit.table);
+  const kek = logicalId(stack.kek.key);
+
+  /** The statements of a role's policies that name a resource. */
+  function roleActionsOn(roleId: string, resourceId: string): Set<string> {
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
+    const actions = new Set<string>();
+    for (const policy of Object.values(policies)) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) {
+        if (refersTo(statement.Resource, resourceId))
+          for (const a of [statement.Action].flat()) actions.add(a);
+      }
+    }
+    return actions;
+  }
+
+  test('keeps records in an audit table of their own: TTL expiresAt, stream of new images, retained', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        SSESpecification: {
+          SSEEnabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: { 'Fn::GetAtt': [logicalId(stack.table.key), 'Arn'] },
+        },
+      },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  test('lets every operation function put and query audit records, and do nothing else with them', () => {
+    for (const file of handlerFiles()) {
+      const actions = allowedActions(stack, template, file, auditTable);
+      assert.deepEqual(actions, new Set(['dynamodb:PutItem', 'dynamodb:Query']), file);
+    }
+    // A read leaves a record too, yet still may not write the vault table.
+    const getSecret = 'functions/secrets/get-secret.ts';
+    assert.ok(allowedActions(stack, template, getSecret, auditTable).has('dynamodb:PutItem'));
+    assert.ok(
+      !allowedActions(stack, template, getSecret, logicalId(stack.table.table)).has('dynamodb:PutItem'),
+    );
+  });
+
+  test('sets the audit table and hot window on every operation function', () => {
+    for (const env of environments(template)) {
+      assert.deepEqual(env.ARCA_AUDIT_TABLE_NAME, { Ref: auditTable });
+      assert.equal(env.ARCA_AUDIT_HOT_DAYS, '90');
+    }
+  });
+
+  test('feeds the table stream to the shipper: item failures reported, bisected, retried, then sent to a queue', () => {
+    // The audit shipper's, and the two event publishers' (table stream, audit stream).
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [auditTable, 'StreamArn'] },
+      FunctionName: { Ref: logicalId(audit.shipper.function) },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: 10,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(audit.failures), 'Arn'] } } },
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT', 'MODIFY'] }) }] },
+    });
+  });
+
+  test('keeps the on-failure queue encrypted, SSL-only and retained', () => {
+    const queue = logicalId(audit.failures);
+    template.hasResource('AWS::SQS::Queue', {
+      Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 },
+      DeletionPolicy: 'Retain',
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queue }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  test('tells the shipper its sinks, and lets it write to them and nothing more', () => {
+    const shipper = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('^Arca audit shipping') },
+      }),
+    );
+    assert.equal(shipper.length, 1);
+    assert.deepEqual(shipper[0]?.Properties.Environment.Variables, {
+      ARCA_AUDIT_FIREHOSE_STREAM: { Ref: logicalId(audit.deliveryStream) },
+      ARCA_AUDIT_LOG_GROUP: { Ref: logicalId(audit.logGroup) },
+      ARCA_AUDIT_LOG_STREAM: 'audit',
+      ARCA_AUDIT_KINESIS_STREAM: { Ref: logicalId(audit.subscriberStream) },
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    const role = logicalId(audit.shipper.function.role as IConstruct);
+    assert.deepEqual(
+      roleActionsOn(role, logicalId(audit.deliveryStream)),
+      new Set(['firehose:PutRecord', 'firehose:PutRecordBatch']),
+    );
+    assert.ok(roleActionsOn(role, logicalId(audit.logGroup)).has('logs:PutLogEvents'));
+    assert.ok(roleActionsOn(role, logicalId(audit.subscriberStream)).has('kinesis:PutRecords'));
+    for (const table of [auditTable, logicalId(stack.table.table)]) {
+      const actions = roleActionsOn(role, table);
+      assert.ok(!actions.has('dynamodb:PutItem') && !actions.has('dynamodb:GetItem'), table);
+    }
+    assert.deepEqual(roleActionsOn(role, kek), new Set());
+  });
+
+  test('archives to S3 under Object Lock (compliance, 365 days), SSE-KMS, moving to colder storage', () => {
+    template.hasResource('AWS::S3::Bucket', {
+      Properties: {
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 } },
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            Match.objectLike({
+              ServerSideEncryptionByDefault: {
+                SSEAlgorithm: 'aws:kms',
+                KMSMasterKeyID: { 'Fn::GetAtt': [Match.not(kek), 'Arn'] },
+              },
+            }),
+          ],
+        },
+        LifecycleConfiguration: {
+          Rules: [
+            Match.objectLike({
+              Transitions: [
+                { StorageClass: 'GLACIER_IR', TransitionInDays: 90 },
+                { StorageClass: 'DEEP_ARCHIVE', TransitionInDays: 365 },
+              ],
+            }),
+          ],
+        },
+        LoggingConfiguration: { DestinationBucketName: { Ref: logicalId(audit.accessLogs) } },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      },
+      DeletionPolicy: 'Retain',
+    });
+    for (const bucket of [audit.archive, audit.accessLogs]) {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: logicalId(bucket) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  test('puts records through an encrypted Firehose stream into that bucket, gzipped', () => {
+    template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamType: 'DirectPut',
+      DeliveryStreamEncryptionConfigurationInput: {
+        KeyType: 'CUSTOMER_MANAGED_CMK',
+        KeyARN: Match.anyValue(),
+      },
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        BucketARN: { 'Fn::GetAtt': [logicalId(audit.archive), 'Arn'] },
+        CompressionFormat: 'GZIP',
+        EncryptionConfiguration: { KMSEncryptionConfig: { AWSKMSKeyARN: Match.anyValue() } },
+      }),
+    });
+  });
+
+  test('keeps records in a KMS-encrypted log group for a year, with the stream the shipper writes', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      RetentionInDays: 365,
+      KmsKeyId: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::Logs::LogStream', {
+      LogGroupName: { Ref: logicalId(audit.logGroup) },
+      LogStreamName: 'audit',
+    });
+  });
+
+  test('offers records to subscribers on an on-demand Kinesis stream encrypted under a key of its own', () => {
+    template.hasResourceProperties('AWS::Kinesis::Stream', {
+      StreamModeDetails: { StreamMode: 'ON_DEMAND' },
+      StreamEncryption: { EncryptionType: 'KMS', KeyId: { 'Fn::GetAtt': [Match.not(kek), 'Arn'] } },
+    });
+  });
+
+  test('takes the hot window, log retention, Object Lock period and transitions from its props', () => {
+    const app = new App({ context: noBundling });
+    const custom = new ArcaStack(app, 'Custom', {
+      vaultDomain: 'vault.example.org',
+      auditHotDays: 30,
+      auditLogRetention: RetentionDays.ONE_MONTH,
+      auditArchiveRetentionDays: 2555,
+      auditGlacierAfterDays: 30,
+      auditDeepArchiveAfterDays: 180,
+    });
+    const t = Template.fromStack(custom);
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30, KmsKeyId: Match.anyValue() });
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockConfiguration: Match.objectLike({
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2555 } },
+      }),
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({
+            Transitions: [
+              { StorageClass: 'GLACIER_IR', TransitionInDays: 30 },
+              { StorageClass: 'DEEP_ARCHIVE', TransitionInDays: 180 },
+            ],
+          }),
+        ],
+      },
+    });
+    for (const env of environments(t)) assert.equal(env.ARCA_AUDIT_HOT_DAYS, '30');
+    assert.throws(
+      () =>
+        new ArcaStack(new App({ context: noBundling }), 'Bad', { vaultDomain: 'v.example', auditHotDays: 0 }),
+      /auditHotDays/,
     );
   });
 });

@@ -1,0 +1,387 @@
+/**
+ * Secret GET with audit on vs the same build with audit off, in the same run.
+ *
+ * `lib/config.ts` is read once per process, so each variant is a gateway in a
+ * process of its own (bench/support/serve-vault.ts): one with ARCA_AUDIT=off,
+ * one with audit on, on the same DynamoDB Local, table and data folder (same
+ * master key, same issuer key and dev client). Each mints its token from its
+ * own issuer. This process is the client of both, over keep-alive HTTPS with
+ * the local CA (TLS verified). One 1 KiB secret; warm-up; then sequential
+ * reads in interleaved blocks whose order alternates.
+ *
+ * In the same blocks, from this process, for reference: a raw GetItem of the
+ * secret's head item (the secrets slice's baseline), a raw PutItem of an audit
+ * record of the shape a GET writes (built and serialized inside the timing),
+ * and the two issued together, as an audited read issues them: the floor of
+ * what the audit write can cost is (GetItem ∥ PutItem) − GetItem.
+ *
+ * Prints figures only; it asserts nothing about time.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { AuditRecord } from '#lib/audit/audit-record.ts';
+import { auditItem } from '#lib/store/audit-items.ts';
+import { secretPk } from '#lib/store/secret-items.ts';
+import { HEAD_SK } from '#lib/store/table-schema.ts';
+import {
+  benchDynamoDb,
+  dynamoClient,
+  type LatencyStats,
+  latencyStats,
+  ms,
+  printBenchJson,
+  ratio,
+  round,
+  SERVE_VAULT_PREFIX,
+  table,
+  verdict,
+} from './support/common.ts';
+import type { ServedVault, ServeVaultOptions } from './support/serve-vault.ts';
+
+const API_VERSION = 'api-version=2026-04-01';
+const WARM_UP = 200;
+const BLOCKS = 10;
+const BLOCK_SIZE = 250;
+const TARGET = 1.2; // audit on / audit off
+const GET_ITEM_TARGET = 1.5; // secret GET / GetItem: gated by secret-get-vs-getitem.ts, shown here for reference
+const VAULT = 'dev';
+const AUDIT_CHECK_READS = 5;
+
+type Kind = 'on' | 'off' | 'getItem' | 'putAudit' | 'getAndPut';
+const LABELS: Record<Kind, string> = {
+  on: 'HTTPS GET, audit on',
+  off: 'HTTPS GET, audit off',
+  getItem: 'raw GetItem (bench process)',
+  putAudit: '  raw PutItem of a GET audit record',
+  getAndPut: '  raw GetItem ∥ PutItem (Promise.all)',
+};
+const ORDER: readonly Kind[] = ['on', 'off', 'getItem', 'putAudit', 'getAndPut'];
+
+interface HttpsAnswer {
+  status: number;
+  text: string;
+}
+
+function httpsCall(
+  agent: Agent,
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<HttpsAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.end(body);
+    else req.end();
+  });
+}
+
+interface Gateway {
+  readonly served: ServedVault;
+  readonly child: ChildProcess;
+}
+
+/** One gateway process; resolves with its SERVE_VAULT line. */
+function serveVault(options: ServeVaultOptions): Promise<Gateway> {
+  const script = join(import.meta.dirname, 'support', 'serve-vault.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(options)], {
+    cwd: join(import.meta.dirname, '..'),
+    stdio: ['pipe', 'pipe', 'inherit'],
+    // Only what the options say decides its configuration, not this process's ARCA_* variables.
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ARCA_'))),
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('serve-vault did not start within 60 s'));
+    }, 60_000);
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      if (!line.startsWith(SERVE_VAULT_PREFIX)) return;
+      clearTimeout(timer);
+      resolve({ served: JSON.parse(line.slice(SERVE_VAULT_PREFIX.length)) as ServedVault, child });
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`serve-vault exited before it was up (${code ?? signal})`));
+    });
+  });
+}
+
+/** Closes its stdin (it then stops itself); SIGKILL if it is still there after 10 s. */
+async function stopGateway(gateway: Gateway): Promise<void> {
+  const { child } = gateway;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  child.stdin?.end();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+const dynamo = await benchDynamoDb();
+const dataDir = mkdtempSync(join(tmpdir(), 'arca-bench-audit-'));
+const tableName = `bench-audit-${randomBytes(4).toString('hex')}`;
+const auditTableName = `${tableName}-audit`;
+const client = dynamoClient(dynamo.endpoint);
+const gateways: Gateway[] = [];
+const agents: Agent[] = [];
+
+try {
+  // One after the other: the first creates the tables, the data folder's CA, master key, issuer
+  // key and dev client; the second finds and uses them.
+  const base = { dataDir, dynamoDbEndpoint: dynamo.endpoint, tableName };
+  const on = await serveVault({ ...base, env: {} });
+  gateways.push(on);
+  const off = await serveVault({ ...base, env: { ARCA_AUDIT: 'off' } });
+  gateways.push(off);
+  if (on.served.audit !== 'on' || off.served.audit !== 'off')
+    throw new Error(`the gateways read audit ${on.served.audit} / ${off.served.audit}, not on / off`);
+  if (on.served.caCertPath !== off.served.caCertPath) throw new Error('the gateways use different CAs');
+
+  const ca = readFileSync(on.served.caCertPath);
+  const agentOf = () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca });
+    agents.push(agent);
+    return agent;
+  };
+  const name = `bench-${randomBytes(4).toString('hex')}`;
+  const value = randomBytes(768).toString('base64'); // 1,024 ASCII characters: 1 KiB
+  const variant = (g: Gateway) => ({
+    agent: agentOf(),
+    url: `${g.served.url}/secrets/${name}?${API_VERSION}`,
+    auth: { authorization: `Bearer ${g.served.token}` },
+  });
+  const v = { on: variant(on), off: variant(off) };
+
+  const put = await httpsCall(
+    v.on.agent,
+    v.on.url,
+    'PUT',
+    { ...v.on.auth, 'content-type': 'application/json' },
+    JSON.stringify({ value }),
+  );
+  if (put.status !== 200) throw new Error(`setting the secret answered ${put.status}: ${put.text}`);
+
+  // Each process accepts the token its own issuer minted…
+  const readValue = async (x: (typeof v)['on'], auth = x.auth) => {
+    const res = await httpsCall(x.agent, x.url, 'GET', auth);
+    if (res.status !== 200) throw new Error(`GET ${x.url} answered ${res.status}: ${res.text.slice(0, 200)}`);
+    if ((JSON.parse(res.text) as { value?: string }).value !== value) throw new Error('GET: wrong value');
+    return res.text.length;
+  };
+  const responseBytes = await readValue(v.on);
+  await readValue(v.off);
+  // …and, for the record, not the other's: the `iss` names the issuing process's port.
+  const crossStatus = {
+    onWithOffToken: (await httpsCall(v.on.agent, v.on.url, 'GET', v.off.auth)).status,
+    offWithOnToken: (await httpsCall(v.off.agent, v.off.url, 'GET', v.on.auth)).status,
+  };
+
+  // Audit really is on in one and off in the other: exactly one record per GET, or none.
+  const auditCount = async () => {
+    let count = 0;
+    let start: Record<string, never> | undefined;
+    do {
+      const out = await client.send(
+        new ScanCommand({
+          TableName: auditTableName,
+          Select: 'COUNT',
+          ConsistentRead: true,
+          ...(start && { ExclusiveStartKey: start }),
+        }),
+      );
+      count += out.Count ?? 0;
+      start = out.LastEvaluatedKey as typeof start;
+    } while (start);
+    return count;
+  };
+  const recordsPerGets = async (x: (typeof v)['on']) => {
+    const before = await auditCount();
+    for (let i = 0; i < AUDIT_CHECK_READS; i++) await readValue(x);
+    return (await auditCount()) - before;
+  };
+  const records = { on: await recordsPerGets(v.on), off: await recordsPerGets(v.off) };
+  if (records.on !== AUDIT_CHECK_READS || records.off !== 0)
+    throw new Error(
+      `${AUDIT_CHECK_READS} GETs wrote ${records.on} records with audit on and ${records.off} with audit off`,
+    );
+
+  // A record exactly as the audit-on gateway wrote it for a GET, rewritten with a new id and time
+  // for each raw PutItem.
+  const scanned = await client.send(
+    new ScanCommand({
+      TableName: auditTableName,
+      FilterExpression: 'operationName = :op AND resultType = :ok',
+      ExpressionAttributeValues: { ':op': { S: 'SecretGet' }, ':ok': { S: 'Success' } },
+      ConsistentRead: true,
+    }),
+  );
+  const sample = JSON.parse(scanned.Items?.[0]?.record?.S ?? 'null') as AuditRecord | null;
+  if (!sample) throw new Error('no SecretGet record found in the audit table');
+  const auditTable = { name: auditTableName, hotDays: 90 };
+  const putAuditCommand = () =>
+    new PutItemCommand({
+      TableName: auditTableName,
+      Item: auditItem(auditTable, { ...sample, id: randomUUID(), time: new Date().toISOString() }),
+    });
+  const recordBytes = JSON.stringify(sample).length;
+
+  const getItem = new GetItemCommand({
+    TableName: tableName,
+    Key: { pk: { S: secretPk(VAULT, name) }, sk: { S: HEAD_SK } },
+    ConsistentRead: true,
+  });
+  const checkItem = (item: Record<string, { M?: Record<string, { B?: Uint8Array }> }> | undefined) => {
+    if (item?.sealed?.M?.ct?.B?.length !== 1024) throw new Error('GetItem: no 1 KiB sealed value');
+  };
+
+  /** One timed read; checks happen after the clock stops. */
+  const https = (x: (typeof v)['on']) => async () => {
+    const t0 = performance.now();
+    const res = await httpsCall(x.agent, x.url, 'GET', x.auth);
+    const elapsed = performance.now() - t0;
+    if (res.status !== 200) throw new Error(`GET answered ${res.status}: ${res.text.slice(0, 200)}`);
+    if ((JSON.parse(res.text) as { value?: string }).value !== value) throw new Error('GET: wrong value');
+    return elapsed;
+  };
+  const readers: Record<Kind, () => Promise<number>> = {
+    on: https(v.on),
+    off: https(v.off),
+    getItem: async () => {
+      const t0 = performance.now();
+      const out = await client.send(getItem);
+      const elapsed = performance.now() - t0;
+      checkItem(out.Item);
+      return elapsed;
+    },
+    putAudit: async () => {
+      const t0 = performance.now();
+      await client.send(putAuditCommand());
+      return performance.now() - t0;
+    },
+    getAndPut: async () => {
+      const t0 = performance.now();
+      const [out] = await Promise.all([client.send(getItem), client.send(putAuditCommand())]);
+      const elapsed = performance.now() - t0;
+      checkItem(out.Item);
+      return elapsed;
+    },
+  };
+
+  for (const kind of ORDER) for (let i = 0; i < WARM_UP; i++) await readers[kind]();
+
+  const samples: Record<Kind, number[]> = { on: [], off: [], getItem: [], putAudit: [], getAndPut: [] };
+  const started = performance.now();
+  for (let block = 0; block < BLOCKS; block++) {
+    // Even blocks run audit on first, odd blocks audit off first (the whole order reversed).
+    const order = block % 2 === 0 ? ORDER : [...ORDER].reverse();
+    for (const kind of order) for (let i = 0; i < BLOCK_SIZE; i++) samples[kind].push(await readers[kind]());
+  }
+  const measuredSeconds = (performance.now() - started) / 1000;
+
+  const stats = Object.fromEntries(ORDER.map((k) => [k, latencyStats(samples[k])])) as Record<
+    Kind,
+    LatencyStats
+  >;
+  const over = (a: Kind, b: Kind) => ({
+    p50: stats[a].p50 / stats[b].p50,
+    p99: stats[a].p99 / stats[b].p99,
+    mean: stats[a].mean / stats[b].mean,
+  });
+  const onOff = over('on', 'off');
+  const onGetItem = over('on', 'getItem');
+  const offGetItem = over('off', 'getItem');
+  const met = onOff.p50 <= TARGET && onOff.p99 <= TARGET;
+
+  console.log('Secret GET, audit on vs audit off (two gateway processes, same table and data folder)');
+  console.log(
+    `  1 KiB secret (${responseBytes} B response; a GET's audit record is ${recordBytes} B of JSON); ` +
+      `${BLOCKS} interleaved blocks of ${BLOCK_SIZE} sequential reads each after ${WARM_UP} warm-up reads; ` +
+      `DynamoDB Local ${dynamo.shared ? '(shared with run-all)' : '(own, in memory)'}; ` +
+      `${measuredSeconds.toFixed(1)} s measured`,
+  );
+  console.log(
+    `  Checked: each gateway accepts its own token; the other's gets ${crossStatus.onWithOffToken} / ` +
+      `${crossStatus.offWithOnToken}; ${AUDIT_CHECK_READS} GETs wrote ${records.on} records with audit on, ` +
+      `${records.off} with audit off.`,
+  );
+  console.log('');
+  console.log(
+    table([
+      ['read', 'n', 'p50', 'p99', 'mean', 'min', 'max'],
+      ...ORDER.map((k) => {
+        const s = stats[k];
+        return [LABELS[k], s.n, ms(s.p50), ms(s.p99), ms(s.mean), ms(s.min), ms(s.max)];
+      }),
+    ]),
+  );
+  console.log('');
+  console.log(
+    `Audit on − off: p50 ${ms(stats.on.p50 - stats.off.p50)}, mean ${ms(stats.on.mean - stats.off.mean)}; ` +
+      `the DynamoDB floor of it, (GetItem ∥ PutItem) − GetItem: p50 ${ms(stats.getAndPut.p50 - stats.getItem.p50)}, ` +
+      `mean ${ms(stats.getAndPut.mean - stats.getItem.mean)}`,
+  );
+  console.log(
+    `Ratio audit on / audit off: p50 ${ratio(onOff.p50)}, p99 ${ratio(onOff.p99)}, mean ${ratio(onOff.mean)}`,
+  );
+  console.log(`Target ≤ ${TARGET}× (p50 and p99): ${verdict(met)}`);
+  console.log(
+    `For reference, / raw GetItem from this process: audit on p50 ${ratio(onGetItem.p50)}, p99 ${ratio(onGetItem.p99)}; ` +
+      `audit off p50 ${ratio(offGetItem.p50)}, p99 ${ratio(offGetItem.p99)} ` +
+      `(the ≤ ${GET_ITEM_TARGET}× gate is bench/secret-get-vs-getitem.ts's)`,
+  );
+
+  const r2 = (x: { p50: number; p99: number; mean: number }) => ({
+    p50: round(x.p50, 2),
+    p99: round(x.p99, 2),
+    mean: round(x.mean, 2),
+  });
+  printBenchJson('audit-overhead', {
+    reads: BLOCKS * BLOCK_SIZE,
+    warmUp: WARM_UP,
+    blocks: BLOCKS,
+    secretBytes: value.length,
+    responseBytes,
+    recordBytes,
+    sharedDynamoDb: dynamo.shared,
+    checks: { crossStatus, records },
+    ms: Object.fromEntries(
+      ORDER.map((k) => [
+        k,
+        {
+          p50: round(stats[k].p50),
+          p99: round(stats[k].p99),
+          mean: round(stats[k].mean),
+          min: round(stats[k].min),
+          max: round(stats[k].max),
+        },
+      ]),
+    ),
+    ratio: { onOff: r2(onOff), onGetItem: r2(onGetItem), offGetItem: r2(offGetItem) },
+    target: TARGET,
+    getItemTarget: GET_ITEM_TARGET,
+    met,
+  });
+} finally {
+  for (const agent of agents) agent.destroy();
+  await Promise.all(gateways.map(stopGateway));
+  client.destroy();
+  await dynamo.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
