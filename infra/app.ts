@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Node } from 'constructs';
 import { ArcaStack, type ArcaStackProps } from './arca-stack.ts';
@@ -25,6 +26,11 @@ import { ArcaStack, type ArcaStackProps } from './arca-stack.ts';
  *   arca:contributors          administrators default to the Cognito app client when the stack
  *   arca:readers               creates it, so a fresh deployment can create its first vault
  *   arca:vaultCacheTtlMs     default 5000
+ *   arca:auditReaders        object ids who may read every vault's audit records
+ *   arca:auditHotDays        default 90: records stay queryable in the audit table
+ *   arca:auditLogRetentionDays  CloudWatch Logs retention, one of CloudWatch's values (default 365)
+ *   arca:auditArchiveRetentionDays  S3 Object Lock (compliance) retention, default 365
+ *   arca:auditGlacierAfterDays, arca:auditDeepArchiveAfterDays  archive lifecycle, default 90 and 365
  *   arca:cognitoDomainPrefix default {stack name in lower case}-{account}
  *   arca:vaultDomain         default vault.example.com
  *   arca:defaultVault        optional: the vault the bare domain serves
@@ -38,6 +44,17 @@ import { ArcaStack, type ArcaStackProps } from './arca-stack.ts';
  * Basic auth with the client id and secret). Such tokens have no `aud`, only `client_id`:
  * see ArcaStack.cognitoIssuer.
  */
+/** CloudWatch Logs accepts only certain retention periods; RetentionDays lists them. */
+function retention(days: number | undefined): RetentionDays | undefined {
+  if (days === undefined) return undefined;
+  if (!Object.values(RetentionDays).includes(days)) {
+    throw new Error(
+      `arca:auditLogRetentionDays must be one of CloudWatch Logs' periods (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, …), not ${days}`,
+    );
+  }
+  return days as RetentionDays;
+}
+
 export function propsFromContext(node: Node): ArcaStackProps {
   const get = (key: string): string | undefined => {
     const value: unknown = node.tryGetContext(`arca:${key}`);
@@ -75,6 +92,12 @@ export function propsFromContext(node: Node): ArcaStackProps {
     administrators: list('administrators'),
     contributors: list('contributors'),
     readers: list('readers'),
+    auditReaders: list('auditReaders'),
+    auditHotDays: number('auditHotDays'),
+    auditLogRetention: retention(number('auditLogRetentionDays')),
+    auditArchiveRetentionDays: number('auditArchiveRetentionDays'),
+    auditGlacierAfterDays: number('auditGlacierAfterDays'),
+    auditDeepArchiveAfterDays: number('auditDeepArchiveAfterDays'),
     vaultCacheTtlMs: number('vaultCacheTtlMs'),
     cognitoDomainPrefix: get('cognitoDomainPrefix'),
     vaultDomain: get('vaultDomain') ?? 'vault.example.com',

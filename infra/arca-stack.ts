@@ -44,6 +44,8 @@ export interface ArcaStackProps extends StackProps {
   readonly administrators?: readonly string[];
   readonly contributors?: readonly string[];
   readonly readers?: readonly string[];
+  /** Principals or groups who may read every vault's audit records (the audit reader role). */
+  readonly auditReaders?: readonly string[];
   /**
    * How long a function container trusts its copy of a vault's properties,
    * policies and role assignments (ARCA_VAULT_CACHE_TTL_MS).
@@ -201,6 +203,7 @@ export class ArcaStack extends Stack {
       ARCA_ADMINISTRATORS: administrators,
       ARCA_CONTRIBUTORS: props.contributors ?? [],
       ARCA_READERS: props.readers ?? [],
+      ARCA_AUDIT_READERS: props.auditReaders ?? [],
     };
     const environment: Record<string, string> = {
       ARCA_TABLE_NAME: this.table.table.tableName,

@@ -56,9 +56,12 @@ export class DynamoAuditLog implements AuditLog {
           ':from': { S: position ?? q.from },
           ':to': { S: `${q.to}~` },
         };
-        if (q.operationName) filters.push('operationName = :op'), (values[':op'] = { S: q.operationName });
-        if (q.caller) filters.push('caller = :caller'), (values[':caller'] = { S: q.caller });
-        if (q.resultType) filters.push('resultType = :rt'), (values[':rt'] = { S: q.resultType });
+        const optional = { operationName: q.operationName, caller: q.caller, resultType: q.resultType };
+        for (const [field, value] of Object.entries(optional)) {
+          if (!value) continue;
+          filters.push(`${field} = :${field}`);
+          values[`:${field}`] = { S: value };
+        }
         const out = await this.client.send(
           new QueryCommand({
             TableName: this.table.name,
