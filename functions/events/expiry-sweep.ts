@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { parseEventsConfig, vaultUrlFor } from '#lib/events/events-config.ts';
-import { makeExpirySweep, type SweepResult } from '#lib/events/expiry-sweep.ts';
+import { expirySweepOver, type SweepResult } from '#lib/events/expiry-sweep.ts';
 import { EventBridgePublisher } from '#lib/events/publishers/eventbridge-publisher.ts';
 import { DynamoExpiryIndex } from '#lib/store/dynamo-expiry-index.ts';
 
@@ -11,17 +11,11 @@ let sweep: (() => Promise<SweepResult>) | undefined;
 function containerSweep() {
   if (sweep) return sweep;
   const cfg = parseEventsConfig(process.env, ['ARCA_EVENT_BUS_NAME', 'ARCA_TABLE_NAME', 'ARCA_VAULT_DOMAIN']);
-  const index = new DynamoExpiryIndex(new DynamoDBClient({}), cfg.ARCA_TABLE_NAME);
-  const publisher = new EventBridgePublisher(new EventBridgeClient({}), cfg.ARCA_EVENT_BUS_NAME);
-  sweep = makeExpirySweep({
-    queryExpiring: (from, to) => index.queryExpiring(from, to),
-    notifiedAmong: (keys) => index.notifiedAmong(keys),
-    markNotified: (key) => index.markNotified(key),
-    forgetNotified: (key) => index.forgetNotified(key),
-    publish: (events) => publisher.publish(events),
-    now: Date.now,
-    vaultUrl: vaultUrlFor(cfg.ARCA_VAULT_DOMAIN),
-  });
+  sweep = expirySweepOver(
+    new DynamoExpiryIndex(new DynamoDBClient({}), cfg.ARCA_TABLE_NAME),
+    new EventBridgePublisher(new EventBridgeClient({}), cfg.ARCA_EVENT_BUS_NAME),
+    vaultUrlFor(cfg.ARCA_VAULT_DOMAIN),
+  );
   return sweep;
 }
 

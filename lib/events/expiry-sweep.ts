@@ -130,6 +130,27 @@ export function makeExpirySweep(deps: ExpirySweepDeps): () => Promise<SweepResul
   };
 }
 
+/** An expiry index (lib/store/dynamo-expiry-index.ts): the sweep's store. */
+export type ExpiryIndex = Pick<ExpirySweepDeps, 'queryExpiring' | 'markNotified' | 'forgetNotified'> &
+  Required<Pick<ExpirySweepDeps, 'notifiedAmong'>>;
+
+/** The sweep over an expiry index, publishing through one publisher: as the Lambda and local mode run it. */
+export function expirySweepOver(
+  index: ExpiryIndex,
+  publisher: Pick<EventPublisher, 'publish'>,
+  vaultUrl: VaultUrl,
+): () => Promise<SweepResult> {
+  return makeExpirySweep({
+    queryExpiring: (from, to) => index.queryExpiring(from, to),
+    notifiedAmong: (keys) => index.notifiedAmong(keys),
+    markNotified: (key) => index.markNotified(key),
+    forgetNotified: (key) => index.forgetNotified(key),
+    publish: (events) => publisher.publish(events),
+    now: Date.now,
+    vaultUrl,
+  });
+}
+
 function expiryEvent(
   what: 'NearExpiry' | 'Expired',
   ref: ObjectRef,
