@@ -1,11 +1,6 @@
-import {
-  BatchGetItemCommand,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  PutItemCommand,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ExpiringHead } from '../events/expiry-sweep.ts';
+import { call, type DynamoClient, queryAll } from './dynamo-calls.ts';
 import { isConditionFailure, translateDynamoError } from './dynamo-errors.ts';
 import type { Item } from './secret-items.ts';
 import { expiryIndex } from './table-schema.ts';
@@ -26,38 +21,28 @@ const MAX_BATCH_GET = 100;
  */
 export class DynamoExpiryIndex {
   constructor(
-    private readonly client: Pick<DynamoDBClient, 'send'>,
+    private readonly client: DynamoClient,
     private readonly tableName: string,
   ) {}
 
   async queryExpiring(fromIso: string, toIso: string): Promise<ExpiringHead[]> {
     const heads: ExpiringHead[] = [];
     for (const bucket of monthBuckets(fromIso, toIso)) {
-      let start: Item | undefined;
-      do {
-        const out = await this.call(() =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: expiryIndex.indexName,
-              KeyConditionExpression: '#b = :b AND #s BETWEEN :from AND :to',
-              ExpressionAttributeNames: { '#b': expiryIndex.partitionKey, '#s': expiryIndex.sortKey },
-              // expSort is `{expiry ISO}#{pk}`: '~' sorts after '#', so `to` itself is included.
-              ExpressionAttributeValues: {
-                ':b': { S: bucket },
-                ':from': { S: fromIso },
-                ':to': { S: `${toIso}~` },
-              },
-              ...(start && { ExclusiveStartKey: start }),
-            }),
-          ),
-        );
-        for (const item of out.Items ?? []) {
-          const head = headFromItem(item);
-          if (head) heads.push(head);
-        }
-        start = out.LastEvaluatedKey;
-      } while (start);
+      const items = await queryAll(this.client, this.tableName, {
+        IndexName: expiryIndex.indexName,
+        KeyConditionExpression: '#b = :b AND #s BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#b': expiryIndex.partitionKey, '#s': expiryIndex.sortKey },
+        // expSort is `{expiry ISO}#{pk}`: '~' sorts after '#', so `to` itself is included.
+        ExpressionAttributeValues: {
+          ':b': { S: bucket },
+          ':from': { S: fromIso },
+          ':to': { S: `${toIso}~` },
+        },
+      });
+      for (const item of items) {
+        const head = headFromItem(item);
+        if (head) heads.push(head);
+      }
     }
     return heads;
   }
@@ -68,7 +53,7 @@ export class DynamoExpiryIndex {
       let keys: Item[] = [...new Set(eventKeys.slice(i, i + MAX_BATCH_GET))].map(notifiedKey);
       // Keys left unprocessed (throttling) are simply treated as not yet marked: the conditional write decides.
       for (let attempt = 0; keys.length > 0 && attempt < 3; attempt++) {
-        const out = await this.call(() =>
+        const out = await call(() =>
           this.client.send(
             new BatchGetItemCommand({
               RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: 'pk' } },
@@ -102,17 +87,9 @@ export class DynamoExpiryIndex {
   }
 
   async forgetNotified(eventKey: string): Promise<void> {
-    await this.call(() =>
+    await call(() =>
       this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: notifiedKey(eventKey) })),
     );
-  }
-
-  private async call<T>(send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (error) {
-      translateDynamoError(error);
-    }
   }
 }
 

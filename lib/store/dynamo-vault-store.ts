@@ -1,12 +1,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
-  BatchWriteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
   PutItemCommand,
   type PutItemCommandInput,
-  QueryCommand,
-  type QueryCommandInput,
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -15,15 +10,18 @@ import { ConflictError } from '../errors.ts';
 import type { Page, PageRequest } from '../secrets/model.ts';
 import { VAULT_NAME_PATTERN, type Vault } from '../vaults/model.ts';
 import { type AuditTable, auditPut } from './audit-items.ts';
+import { call, type DynamoClient, deleteAll, getItem, queryAll, queryCollection } from './dynamo-calls.ts';
 import { cancellationReasons, isConditionFailure, translateDynamoError } from './dynamo-errors.ts';
-import { decodePageToken, encodePageToken } from './page-token.ts';
+import { decodePageToken, pageOf } from './page-token.ts';
 import type { Item } from './secret-items.ts';
 import { collectionIndex } from './table-schema.ts';
 import type { VaultStore } from './vault-store.ts';
 
 const VAULT_SK = '#vault';
 const vaultPk = (name: string) => `#vault/${name.toLowerCase()}`;
+const vaultKey = (name: string): Item => ({ pk: { S: vaultPk(name) }, sk: { S: VAULT_SK } });
 const collection = (deleted: boolean) => (deleted ? '#deletedvaults' : '#vaults');
+const PURGE_UNFINISHED = 'Purge did not finish; retry the purge.';
 /** Every collection an object of a vault lives in (heads are indexed by these). */
 const OBJECT_COLLECTIONS = [
   'secrets',
@@ -41,23 +39,15 @@ const OBJECT_COLLECTIONS = [
  */
 export class DynamoVaultStore implements VaultStore {
   constructor(
-    private readonly client: Pick<DynamoDBClient, 'send'>,
+    private readonly client: DynamoClient,
     private readonly tableName: string,
     /** Where a change's audit record goes, in the change's own transaction. */
     private readonly auditTable?: AuditTable,
   ) {}
 
   async get(name: string): Promise<Vault | undefined> {
-    const out = await this.call(() =>
-      this.client.send(
-        new GetItemCommand({
-          TableName: this.tableName,
-          Key: { pk: { S: vaultPk(name) }, sk: { S: VAULT_SK } },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return out.Item && fromItem(out.Item);
+    const item = await getItem(this.client, this.tableName, vaultKey(name));
+    return item && fromItem(item);
   }
 
   async create(vault: Vault, audit?: AuditEntry): Promise<void> {
@@ -100,44 +90,29 @@ export class DynamoVaultStore implements VaultStore {
 
   async list(deleted: boolean, page: PageRequest): Promise<Page<Vault>> {
     const start = page.token && decodePageToken(page.token, 'v', VAULT_NAME_PATTERN);
-    const gsi1pk = collection(deleted);
-    const out = await this.call(() =>
-      this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: collectionIndex.indexName,
-          KeyConditionExpression: 'gsi1pk = :c',
-          ExpressionAttributeValues: { ':c': { S: gsi1pk } },
-          Limit: page.maxResults + 1,
-          ...(start && {
-            ExclusiveStartKey: {
-              pk: { S: vaultPk(start) },
-              sk: { S: VAULT_SK },
-              gsi1pk: { S: gsi1pk },
-              gsi1sk: { S: start.toLowerCase() },
-            },
-          }),
-        }),
-      ),
+    const after = start ? { pk: vaultPk(start), sk: VAULT_SK, name: start } : undefined;
+    const items = await queryCollection(
+      this.client,
+      this.tableName,
+      collection(deleted),
+      page.maxResults + 1,
+      after,
     );
-    const vaults = (out.Items ?? []).map(fromItem);
-    if (vaults.length <= page.maxResults) return { items: vaults };
-    const kept = vaults.slice(0, page.maxResults);
-    return { items: kept, nextToken: encodePageToken({ v: kept[kept.length - 1]?.name as string }) };
+    return pageOf(items.map(fromItem), page.maxResults, (last) => ({ v: last.name }));
   }
 
   async purge(name: string, audit?: AuditEntry): Promise<void> {
     const vault = name.toLowerCase();
     if (audit && this.auditTable) {
       // The purge's record lands with its first change: marking the vault.
-      await this.call(() =>
+      await call(() =>
         this.client.send(
           new TransactWriteItemsCommand({
             TransactItems: [
               {
                 Update: {
                   TableName: this.tableName,
-                  Key: { pk: { S: vaultPk(vault) }, sk: { S: VAULT_SK } },
+                  Key: vaultKey(vault),
                   UpdateExpression: 'SET purging = :t',
                   ExpressionAttributeValues: { ':t': { BOOL: true } },
                 },
@@ -150,23 +125,23 @@ export class DynamoVaultStore implements VaultStore {
       audit.committed();
     }
     for (const kind of OBJECT_COLLECTIONS) {
-      const heads = await this.queryAll({
+      const heads = await queryAll(this.client, this.tableName, {
         IndexName: collectionIndex.indexName,
         KeyConditionExpression: 'gsi1pk = :c',
         ExpressionAttributeValues: { ':c': { S: `${vault}/${kind}` } },
         ProjectionExpression: 'pk',
       });
       for (const head of heads) {
-        const items = await this.queryAll({
+        const items = await queryAll(this.client, this.tableName, {
           KeyConditionExpression: 'pk = :pk',
           ExpressionAttributeValues: { ':pk': head.pk as never },
           ProjectionExpression: 'pk, sk',
           ConsistentRead: true,
         });
-        await this.deleteAll(items);
+        await deleteAll(this.client, this.tableName, items, PURGE_UNFINISHED);
       }
     }
-    await this.deleteAll([{ pk: { S: vaultPk(vault) }, sk: { S: VAULT_SK } }]);
+    await deleteAll(this.client, this.tableName, [vaultKey(vault)], PURGE_UNFINISHED);
   }
 
   /** One conditional Put, in a transaction with the change's audit record when there is one. */
@@ -192,54 +167,6 @@ export class DynamoVaultStore implements VaultStore {
       throw error;
     }
     audit.committed();
-  }
-
-  private async deleteAll(keys: Item[]): Promise<void> {
-    for (let i = 0; i < keys.length; i += 25) {
-      let pending = keys.slice(i, i + 25);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= 8) throw new ConflictError('Purge did not finish; retry the purge.');
-        const out = await this.call(() =>
-          this.client.send(
-            new BatchWriteItemCommand({
-              RequestItems: {
-                [this.tableName]: pending.map((k) => ({
-                  DeleteRequest: { Key: { pk: k.pk, sk: k.sk } as Item },
-                })),
-              },
-            }),
-          ),
-        );
-        pending = (out.UnprocessedItems?.[this.tableName] ?? []).map((r) => r.DeleteRequest?.Key as Item);
-      }
-    }
-  }
-
-  private async queryAll(query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const out = await this.call(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            ...query,
-            ...(start && { ExclusiveStartKey: start }),
-          }),
-        ),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
-  }
-
-  private async call<T>(send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (error) {
-      translateDynamoError(error);
-    }
   }
 }
 

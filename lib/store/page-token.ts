@@ -1,4 +1,5 @@
 import { BadParameterError } from '../errors.ts';
+import type { Page } from '../secrets/model.ts';
 
 /**
  * Paging tokens ($skiptoken) are opaque to callers: base64url of a small JSON
@@ -20,4 +21,11 @@ export function decodePageToken(token: string, field: string, pattern: RegExp): 
     throw new BadParameterError('The $skiptoken parameter is not a token this service issued.');
   }
   return value;
+}
+
+/** The first `max` items, and a token for the rest when a query returned more (it asks for max + 1). */
+export function pageOf<T>(items: T[], max: number, position: (last: T) => Record<string, string>): Page<T> {
+  if (items.length <= max) return { items };
+  const kept = items.slice(0, max);
+  return { items: kept, nextToken: encodePageToken(position(kept[kept.length - 1] as T)) };
 }

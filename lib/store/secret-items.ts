@@ -1,6 +1,12 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { SealedValue } from '../crypto/barrier.ts';
-import type { Deletion, SecretAttributes, SecretSummary, SecretVersion } from '../secrets/model.ts';
+import type {
+  Deletion,
+  SecretAttributes,
+  SecretHead,
+  SecretSummary,
+  SecretVersion,
+} from '../secrets/model.ts';
 
 /** Translation between secret records and DynamoDB items (see table-schema.ts). */
 export type Item = Record<string, AttributeValue>;
@@ -116,6 +122,12 @@ export function versionFromItem(item: Item): SecretVersion {
 /** A head item holds the latest version's fields under latestVersion. */
 export function latestFromHead(item: Item): SecretVersion {
   return { ...metaFromItem(item, item.latestVersion?.S ?? ''), sealed: sealedFromItem(item.sealed) };
+}
+
+/** A head item as the store reports it: the latest version and the deletion state. */
+export function headFromItem(item: Item): SecretHead {
+  const deletion = deletionFromItem(item);
+  return { latest: latestFromHead(item), ...(deletion && { deletion }) };
 }
 
 export function summaryFromHead(item: Item): SecretSummary {
