@@ -54,7 +54,11 @@ export interface EncryptResult {
 
 /** The operations one key version can perform where it lives. */
 export interface KeyOperations {
-  encrypt(algorithm: EncryptionAlgorithm, plaintext: Buffer, options?: { iv?: Buffer; aad?: Buffer }): Promise<EncryptResult>;
+  encrypt(
+    algorithm: EncryptionAlgorithm,
+    plaintext: Buffer,
+    options?: { iv?: Buffer; aad?: Buffer },
+  ): Promise<EncryptResult>;
   decrypt(
     algorithm: EncryptionAlgorithm,
     ciphertext: Buffer,
