@@ -1,5 +1,5 @@
 import { BadParameterError } from '../errors.ts';
-import type { AuditQuery } from '../store/dynamo-audit-log.ts';
+import type { AuditQuery } from '../store/dynamo-audit-query.ts';
 
 const DAY_MS = 86_400_000;
 const MAX_RANGE_DAYS = 31;

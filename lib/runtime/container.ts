@@ -8,9 +8,10 @@ import { Barrier } from '../crypto/barrier.ts';
 import { CachingKeyring } from '../crypto/data-key-cache.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { LocalKeyring } from '../crypto/local-keyring.ts';
+import type { AuditTable } from '../store/audit-items.ts';
 import { DynamoAuditLog } from '../store/dynamo-audit-log.ts';
 import { DynamoSecretStore } from '../store/dynamo-secret-store.ts';
-import { DynamoVaultStore } from '../store/dynamo-vault-store.ts';
+import { DynamoVaultReader } from '../store/vault-items.ts';
 import { newVersionId, nowSeconds } from './ids.ts';
 import { kmsKeyring } from './kms.ts';
 import { VaultDirectory } from './vault-directory.ts';
@@ -31,7 +32,8 @@ export interface Container {
     readonly now: () => number;
     readonly newVersionId: () => string;
   };
-  readonly vaultStore: DynamoVaultStore;
+  /** Vault writes (management and role assignment handlers only), with their audit records. */
+  readonly auditTable: AuditTable | undefined;
   /** Undefined only when audit is off (benchmarks). */
   readonly auditLog: DynamoAuditLog | undefined;
   readonly vaults: VaultDirectory;
@@ -74,7 +76,7 @@ function build(cfg: Config): Container {
     cfg.ARCA_AUDIT === 'on'
       ? { name: cfg.ARCA_AUDIT_TABLE_NAME, hotDays: cfg.ARCA_AUDIT_HOT_DAYS }
       : undefined;
-  const vaultStore = new DynamoVaultStore(dynamo, cfg.ARCA_TABLE_NAME, auditTable);
+
   return {
     config: cfg,
     dynamo,
@@ -87,9 +89,12 @@ function build(cfg: Config): Container {
       now: nowSeconds,
       newVersionId,
     },
-    vaultStore,
+    auditTable,
     auditLog: auditTable && new DynamoAuditLog(dynamo, auditTable),
-    vaults: new VaultDirectory(vaultStore, cfg.ARCA_VAULT_CACHE_TTL_MS),
+    vaults: new VaultDirectory(
+      new DynamoVaultReader(dynamo, cfg.ARCA_TABLE_NAME),
+      cfg.ARCA_VAULT_CACHE_TTL_MS,
+    ),
   };
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { VaultDeps } from '../vaults/manage-vaults.ts';
 import { container } from './container.ts';
 import { nowSeconds } from './ids.ts';
+import { vaultStore } from './vault-store.ts';
 
 /** Builds a vault management use case once per container, on first use. */
 export function vaultManagement<F>(make: (deps: VaultDeps) => F): () => F {
@@ -9,7 +10,7 @@ export function vaultManagement<F>(make: (deps: VaultDeps) => F): () => F {
   return () => {
     const c = container();
     made ??= make({
-      store: c.vaultStore,
+      store: vaultStore(),
       now: nowSeconds,
       newId: randomUUID,
       forget: (name) => c.vaults.forget(name),

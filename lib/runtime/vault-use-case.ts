@@ -1,5 +1,6 @@
 import type { VaultStore } from '../store/vault-store.ts';
 import { container } from './container.ts';
+import { vaultStore } from './vault-store.ts';
 
 /** What use cases that change a vault record may ask for. */
 export interface VaultDeps {
@@ -12,7 +13,7 @@ export interface VaultDeps {
 export function vaultUseCase<F>(make: (deps: VaultDeps) => F): () => F {
   let made: F | undefined;
   return () => {
-    made ??= make({ store: container().vaultStore, forget: (name) => container().vaults.forget(name) });
+    made ??= make({ store: vaultStore(), forget: (name) => container().vaults.forget(name) });
     return made;
   };
 }

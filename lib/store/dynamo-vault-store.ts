@@ -1,4 +1,3 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   PutItemCommand,
   type PutItemCommandInput,
@@ -13,14 +12,10 @@ import { type AuditTable, auditPut } from './audit-items.ts';
 import { call, type DynamoClient, deleteAll, getItem, queryAll, queryCollection } from './dynamo-calls.ts';
 import { cancellationReasons, isConditionFailure, translateDynamoError } from './dynamo-errors.ts';
 import { decodePageToken, pageOf } from './page-token.ts';
-import type { Item } from './secret-items.ts';
 import { collectionIndex } from './table-schema.ts';
+import { VAULT_SK, vaultCollection, vaultFromItem, vaultKey, vaultPk, vaultToItem } from './vault-items.ts';
 import type { VaultStore } from './vault-store.ts';
 
-const VAULT_SK = '#vault';
-const vaultPk = (name: string) => `#vault/${name.toLowerCase()}`;
-const vaultKey = (name: string): Item => ({ pk: { S: vaultPk(name) }, sk: { S: VAULT_SK } });
-const collection = (deleted: boolean) => (deleted ? '#deletedvaults' : '#vaults');
 const PURGE_UNFINISHED = 'Purge did not finish; retry the purge.';
 /** Every collection an object of a vault lives in (heads are indexed by these). */
 const OBJECT_COLLECTIONS = [
@@ -47,13 +42,17 @@ export class DynamoVaultStore implements VaultStore {
 
   async get(name: string): Promise<Vault | undefined> {
     const item = await getItem(this.client, this.tableName, vaultKey(name));
-    return item && fromItem(item);
+    return item && vaultFromItem(item);
   }
 
   async create(vault: Vault, audit?: AuditEntry): Promise<void> {
     try {
       await this.put(
-        { TableName: this.tableName, Item: toItem(vault), ConditionExpression: 'attribute_not_exists(pk)' },
+        {
+          TableName: this.tableName,
+          Item: vaultToItem(vault),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
         audit,
         vault.name,
       );
@@ -73,7 +72,7 @@ export class DynamoVaultStore implements VaultStore {
       await this.put(
         {
           TableName: this.tableName,
-          Item: toItem(next),
+          Item: vaultToItem(next),
           ConditionExpression: 'revision = :r',
           ExpressionAttributeValues: { ':r': { N: `${vault.revision}` } },
         },
@@ -94,11 +93,11 @@ export class DynamoVaultStore implements VaultStore {
     const items = await queryCollection(
       this.client,
       this.tableName,
-      collection(deleted),
+      vaultCollection(deleted),
       page.maxResults + 1,
       after,
     );
-    return pageOf(items.map(fromItem), page.maxResults, (last) => ({ v: last.name }));
+    return pageOf(items.map(vaultFromItem), page.maxResults, (last) => ({ v: last.name }));
   }
 
   async purge(name: string, audit?: AuditEntry): Promise<void> {
@@ -168,21 +167,4 @@ export class DynamoVaultStore implements VaultStore {
     }
     audit.committed();
   }
-}
-
-function toItem(vault: Vault): Item {
-  const { name, revision, ...doc } = vault;
-  return {
-    pk: { S: vaultPk(name) },
-    sk: { S: VAULT_SK },
-    gsi1pk: { S: collection(Boolean(vault.deletion)) },
-    gsi1sk: { S: name.toLowerCase() },
-    revision: { N: `${revision}` },
-    vaultDoc: { B: gzipSync(JSON.stringify(doc)) },
-  };
-}
-
-function fromItem(item: Item): Vault {
-  const doc = JSON.parse(gunzipSync(item.vaultDoc?.B as Uint8Array).toString('utf8'));
-  return { ...doc, name: item.gsi1sk?.S ?? '', revision: Number(item.revision?.N ?? 0) };
 }
