@@ -308,12 +308,20 @@ try {
   const onGetItem = over('on', 'getItem');
   const offGetItem = over('off', 'getItem');
   const met = onOff.p50 <= TARGET && onOff.p99 <= TARGET;
+  const byBlock = Object.fromEntries(
+    ORDER.map((k) => [
+      k,
+      Array.from({ length: BLOCKS }, (_, b) =>
+        round(latencyStats(samples[k].slice(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE)).p50),
+      ),
+    ]),
+  ) as Record<Kind, number[]>;
 
   console.log('Secret GET, audit on vs audit off (two gateway processes, same table and data folder)');
   console.log(
     `  1 KiB secret (${responseBytes} B response; a GET's audit record is ${recordBytes} B of JSON); ` +
       `${BLOCKS} interleaved blocks of ${BLOCK_SIZE} sequential reads each after ${WARM_UP} warm-up reads; ` +
-      `DynamoDB Local ${dynamo.shared ? '(shared with run-all)' : '(own, in memory)'}; ` +
+      `DynamoDB Local ${dynamo.shared ? "(run-all's, fresh for this benchmark)" : '(own, in memory)'}; ` +
       `${measuredSeconds.toFixed(1)} s measured`,
   );
   console.log(
@@ -341,6 +349,9 @@ try {
     `Ratio audit on / audit off: p50 ${ratio(onOff.p50)}, p99 ${ratio(onOff.p99)}, mean ${ratio(onOff.mean)}`,
   );
   console.log(`Target ≤ ${TARGET}× (p50 and p99): ${verdict(met)}`);
+  console.log('p50 by block (DynamoDB Local drifts; the ratios compare blocks run side by side):');
+  for (const k of ['on', 'off', 'getItem'] as const)
+    console.log(`  ${k.padEnd(7)} ${byBlock[k].map((x) => x.toFixed(2)).join(' ')}`);
   console.log(
     `For reference, / raw GetItem from this process: audit on p50 ${ratio(onGetItem.p50)}, p99 ${ratio(onGetItem.p99)}; ` +
       `audit off p50 ${ratio(offGetItem.p50)}, p99 ${ratio(offGetItem.p99)} ` +
@@ -373,6 +384,7 @@ try {
         },
       ]),
     ),
+    p50ByBlock: byBlock,
     ratio: { onOff: r2(onOff), onGetItem: r2(onGetItem), offGetItem: r2(offGetItem) },
     target: TARGET,
     getItemTarget: GET_ITEM_TARGET,

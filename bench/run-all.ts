@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: runs the benchmarks one after another, each in a process
- * of its own, on one shared in-memory DynamoDB Local (each uses a table of
- * its own), then prints a summary of the issue's targets from the
+ * of its own and on a fresh in-memory DynamoDB Local of its own (passed
+ * through ARCA_BENCH_DYNAMODB_ENDPOINT; since every request writes an audit
+ * record, a shared one slowed each benchmark down by what the ones before it
+ * had left in it), then prints a summary of the issue's targets from the
  * `BENCH_JSON` line each prints. Benchmarks report; they never fail on a
  * missed target. Pass benchmark names to run only those.
  */
@@ -41,22 +43,24 @@ console.log(`Arca benchmarks: node ${m.node}, ${m.cpus} cores (${m.cpuModel}), $
 console.log('DynamoDB Local timings are never production figures.\n');
 
 const started = Date.now();
-const dynamo = await startDynamoDbLocal();
 const results = new Map<string, Figures>();
 let failed = false;
-try {
-  for (const name of names) {
-    console.log(`=== ${name} ===`);
-    const t0 = Date.now();
-    const { code, figures } = await runBench(name, dynamo.endpoint);
-    console.log(`(${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
-    if (code !== 0 || !figures) {
-      failed = true;
-      console.log(`${name} failed (exit ${code}${figures ? '' : ', no BENCH_JSON line'})\n`);
-    } else results.set(name, figures);
+for (const name of names) {
+  console.log(`=== ${name} ===`);
+  const t0 = Date.now();
+  const dynamo = await startDynamoDbLocal();
+  let outcome: Awaited<ReturnType<typeof runBench>>;
+  try {
+    outcome = await runBench(name, dynamo.endpoint);
+  } finally {
+    await dynamo.stop();
   }
-} finally {
-  await dynamo.stop();
+  const { code, figures } = outcome;
+  console.log(`(${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+  if (code !== 0 || !figures) {
+    failed = true;
+    console.log(`${name} failed (exit ${code}${figures ? '' : ', no BENCH_JSON line'})\n`);
+  } else results.set(name, figures);
 }
 
 const rows: string[][] = [['measure', 'figure', 'target', 'result']];

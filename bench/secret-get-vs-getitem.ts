@@ -261,7 +261,7 @@ try {
   console.log(
     `  1 KiB secret (${itemCiphertextBytes} B sealed, ${responseBytes} B response); ` +
       `${BLOCKS} interleaved blocks of ${BLOCK_SIZE} sequential reads each after ${WARM_UP} warm-up reads; ` +
-      `DynamoDB Local ${dynamo.shared ? '(shared with run-all)' : '(own, in memory)'}; ` +
+      `DynamoDB Local ${dynamo.shared ? "(run-all's, fresh for this benchmark)" : '(own, in memory)'}; ` +
       `${measuredSeconds.toFixed(1)} s measured`,
   );
   console.log('');

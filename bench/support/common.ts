@@ -1,6 +1,7 @@
 /**
  * What the benchmarks share: a DynamoDB Local (run-all's, through
- * ARCA_BENCH_DYNAMODB_ENDPOINT, else one of their own, in memory), latency
+ * ARCA_BENCH_DYNAMODB_ENDPOINT, a fresh one per benchmark; else one of their
+ * own, in memory), latency
  * statistics, tables and the one `BENCH_JSON {...}` line run-all collects.
  */
 import { cpus } from 'node:os';
@@ -11,7 +12,7 @@ export const BENCH_JSON_PREFIX = 'BENCH_JSON ';
 /** The one line bench/support/serve-vault.ts prints once its gateway is up. */
 export const SERVE_VAULT_PREFIX = 'SERVE_VAULT ';
 
-/** run-all's DynamoDB Local when it passes one, else a fresh in-memory one stopped by `stop()`. */
+/** run-all's DynamoDB Local when it passes one (not stopped here), else a fresh in-memory one stopped by `stop()`. */
 export async function benchDynamoDb(): Promise<DynamoDbLocal & { shared: boolean }> {
   const endpoint = process.env.ARCA_BENCH_DYNAMODB_ENDPOINT;
   if (endpoint) return { endpoint, shared: true, stop: async () => undefined };
