@@ -20,7 +20,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -33,6 +33,7 @@ import { HEAD_SK } from '#lib/store/table-schema.ts';
 import {
   benchDynamoDb,
   dynamoClient,
+  httpsCall,
   type LatencyStats,
   latencyStats,
   ms,
@@ -63,33 +64,6 @@ const LABELS: Record<Kind, string> = {
   getAndPut: '  raw GetItem ∥ PutItem (Promise.all)',
 };
 const ORDER: readonly Kind[] = ['on', 'off', 'getItem', 'putAudit', 'getAndPut'];
-
-interface HttpsAnswer {
-  status: number;
-  text: string;
-}
-
-function httpsCall(
-  agent: Agent,
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<HttpsAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent, method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.end(body);
-    else req.end();
-  });
-}
 
 interface Gateway {
   readonly served: ServedVault;

@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:https';
+import { Agent, createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ import { HEAD_SK } from '#lib/store/table-schema.ts';
 import {
   benchDynamoDb,
   dynamoClient,
+  httpsCall,
   type LatencyStats,
   latencyStats,
   ms,
@@ -56,33 +57,6 @@ const LABELS: Record<Kind, string> = {
   verifyToken: '  token check alone (jose)',
 };
 const ORDER: readonly Kind[] = ['gateway', 'getItem', 'httpsFloor', 'handler', 'useCase', 'verifyToken'];
-
-interface HttpsAnswer {
-  status: number;
-  text: string;
-}
-
-function httpsCall(
-  agent: Agent,
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<HttpsAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent, method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.end(body);
-    else req.end();
-  });
-}
 
 const dynamo = await benchDynamoDb();
 const dataDir = mkdtempSync(join(tmpdir(), 'arca-bench-'));

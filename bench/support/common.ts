@@ -4,6 +4,7 @@
  * own, in memory), latency
  * statistics, tables and the one `BENCH_JSON {...}` line run-all collects.
  */
+import { type Agent, request } from 'node:https';
 import { cpus } from 'node:os';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#lib/local/dynamodb-local.ts';
@@ -87,4 +88,32 @@ export function machine() {
 
 export function printBenchJson(name: string, figures: Record<string, unknown>): void {
   console.log(`${BENCH_JSON_PREFIX}${JSON.stringify({ bench: name, machine: machine(), ...figures })}`);
+}
+
+export interface HttpsAnswer {
+  status: number;
+  text: string;
+}
+
+/** One HTTPS call on a keep-alive agent; the body is read whole. */
+export function httpsCall(
+  agent: Agent,
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<HttpsAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.end(body);
+    else req.end();
+  });
 }
