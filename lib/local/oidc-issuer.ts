@@ -1,25 +1,20 @@
-import { randomUUID } from 'node:crypto';
-import { link, mkdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  calculateJwkThumbprint,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  type JSONWebKeySet,
-  type JWK,
-  type JWTPayload,
-  SignJWT,
-} from 'jose';
+import { importJWK, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
 import {
   type ClientCredentials,
   ClientRegistry,
   type LocalClient,
-  readJson,
   writeJsonAtomic,
 } from './client-registry.ts';
+import { discoveryResponse, jwksResponse } from './oidc-discovery.ts';
+import { Failure } from './oidc-errors.ts';
+import { header, type IssuerRequest, type IssuerResponse } from './oidc-http.ts';
+import { ALG, loadOrCreateSigningKey, signAccessToken } from './oidc-signing-key.ts';
+import { type TokenEndpointContext, tokenResponse, trimSlashes } from './oidc-token-endpoint.ts';
 
 export type { ClientCredentials, LocalClient } from './client-registry.ts';
+export type { IssuerRequest, IssuerResponse } from './oidc-http.ts';
 
 export interface LocalIssuerOptions {
   /** Folder for the signing key, the clients and the dev client's credentials (created 0700). */
@@ -29,20 +24,6 @@ export interface LocalIssuerOptions {
   tenantId: string;
   /** Resources tokens may be issued for; a token request's scope is `{audience}/.default`. */
   audiences?: string[];
-}
-
-export interface IssuerRequest {
-  method: string;
-  /** The request path, with or without its query string. */
-  path: string;
-  headers: Record<string, string | undefined>;
-  body: Buffer;
-}
-
-export interface IssuerResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
 }
 
 export interface MintTokenOptions {
@@ -63,13 +44,10 @@ const ENDPOINTS = new Map<string, Endpoint>([
   ['oauth2/v2.0/authorize', 'interactive'],
   ['oauth2/v2.0/logout', 'interactive'],
 ]);
-const ALG = 'RS256';
 const DEFAULT_AUDIENCES = ['https://vault.azure.net'];
-const TOKEN_LIFETIME_SECONDS = 3600;
 const DEV_CLIENT_NAME = 'arca-dev';
-const JSON_TYPE = 'application/json; charset=utf-8';
-const NO_STORE = { 'content-type': JSON_TYPE, 'cache-control': 'no-store', pragma: 'no-cache' };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const INTERACTIVE_UNSUPPORTED =
+  'The local issuer supports only the client credentials grant at the token endpoint; no interactive sign-in.';
 
 /**
  * The local-mode OAuth2 issuer: an Entra ID look-alike that @azure/identity's
@@ -89,6 +67,7 @@ export class LocalIssuer {
   readonly audiences: readonly string[];
   private readonly authorityHost: string;
   private readonly clients: ClientRegistry;
+  private readonly tokenEndpoint: TokenEndpointContext;
 
   private constructor(
     private readonly dir: string,
@@ -104,6 +83,11 @@ export class LocalIssuer {
     this.issuer = `${authorityHost}/${tenantId}/v2.0`;
     this.jwksPath = join(dir, 'jwks.json');
     this.clients = new ClientRegistry(join(dir, 'clients.json'));
+    this.tokenEndpoint = {
+      audiences,
+      authenticate: (clientId, clientSecret) => this.clients.authenticate(clientId, clientSecret),
+      sign: (client, audience) => this.sign(client, audience, {}),
+    };
   }
 
   /** Loads the issuer's state from `dir`, creating the signing key on first use. */
@@ -179,218 +163,34 @@ export class LocalIssuer {
     }
     switch (endpoint) {
       case 'discovery':
-        return publicJson(this.discoveryDocument());
+        return discoveryResponse({
+          issuer: this.issuer,
+          authorityHost: this.authorityHost,
+          tenantId: this.tenantId,
+          audiences: this.audiences,
+        });
       case 'keys':
-        return publicJson(this.jwks());
+        return jwksResponse(this.jwks());
       case 'interactive':
         return failure.respond(400, 'unsupported_response_type', 70000, INTERACTIVE_UNSUPPORTED);
       case 'token':
-        return this.token(request, failure);
+        return tokenResponse(this.tokenEndpoint, request, failure);
     }
   }
 
-  private discoveryDocument(): Record<string, unknown> {
-    const base = `${this.authorityHost}/${this.tenantId}`;
-    return {
+  private async sign(
+    client: LocalClient,
+    audience: string,
+    options: Omit<MintTokenOptions, 'clientId'>,
+  ): Promise<string> {
+    const signer = {
       issuer: this.issuer,
-      token_endpoint: `${base}/oauth2/v2.0/token`,
-      token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
-      grant_types_supported: ['client_credentials'],
-      jwks_uri: `${base}/discovery/v2.0/keys`,
-      // MSAL requires authorization_endpoint and takes the tenant from its path; it answers 400.
-      authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
-      end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-      response_modes_supported: ['query', 'fragment', 'form_post'],
-      response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
-      subject_types_supported: ['pairwise'],
-      id_token_signing_alg_values_supported: [ALG],
-      scopes_supported: this.audiences.map((audience) => `${audience}/.default`),
-      claims_supported: CLAIMS,
-      request_uri_parameter_supported: false,
-      http_logout_supported: false,
-      frontchannel_logout_supported: false,
-      tenant_region_scope: null,
-      cloud_instance_name: new URL(this.authorityHost).hostname,
+      tenantId: this.tenantId,
+      signingKey: this.signingKey,
+      kid: this.publicJwk.kid,
     };
+    return signAccessToken(signer, client, audience, options);
   }
-
-  private async token(request: IssuerRequest, failure: Failure): Promise<IssuerResponse> {
-    if (!/^application\/x-www-form-urlencoded\b/i.test(header(request, 'content-type') ?? '')) {
-      return failure.respond(
-        400,
-        'invalid_request',
-        900144,
-        'The body must be application/x-www-form-urlencoded.',
-      );
-    }
-    const form = new URLSearchParams(request.body.toString('utf8'));
-    for (const name of new Set(form.keys())) {
-      if (form.getAll(name).length > 1) {
-        return failure.respond(400, 'invalid_request', 90014, `The parameter '${safe(name)}' is repeated.`);
-      }
-    }
-    const grantType = form.get('grant_type');
-    if (!grantType) return failure.respond(400, 'invalid_request', 900144, missing('grant_type'));
-    if (grantType !== 'client_credentials') {
-      return failure.respond(400, 'unsupported_grant_type', 70003, 'Only client_credentials is supported.');
-    }
-
-    const basic = parseBasic(header(request, 'authorization'));
-    const clientId = basic?.clientId ?? form.get('client_id');
-    const clientSecret = basic?.clientSecret ?? form.get('client_secret');
-    if (
-      basic &&
-      (form.has('client_secret') || (form.has('client_id') && form.get('client_id') !== clientId))
-    ) {
-      return failure.respond(400, 'invalid_request', 90014, 'Use one client authentication method.');
-    }
-    if (!clientId) return failure.respond(400, 'invalid_request', 900144, missing('client_id'));
-    if (!clientSecret) {
-      return failure.respond(401, 'invalid_client', 7000218, missing('client_secret'), Boolean(basic));
-    }
-    const client = await this.clients.authenticate(clientId, clientSecret);
-    if (!client) {
-      const description = 'Invalid client credentials: unknown client or wrong secret.';
-      return failure.respond(401, 'invalid_client', 7000215, description, Boolean(basic));
-    }
-
-    const scope = form.get('scope');
-    if (!scope) return failure.respond(400, 'invalid_request', 900144, missing('scope'));
-    const audience = this.audienceOf(scope);
-    if (!audience) {
-      const served = this.audiences.map((served) => `${served}/.default`).join(', ');
-      return failure.respond(400, 'invalid_scope', 70011, `The scope must be one of: ${served}.`);
-    }
-
-    const accessToken = await this.sign(client, audience, {});
-    const expiresIn = TOKEN_LIFETIME_SECONDS - 1;
-    const body = {
-      token_type: 'Bearer',
-      expires_in: expiresIn,
-      ext_expires_in: expiresIn,
-      access_token: accessToken,
-    };
-    return { status: 200, headers: { ...NO_STORE }, body: JSON.stringify(body) };
-  }
-
-  /** The audience of a client-credentials scope: one `{resource}/.default`, besides OIDC scopes. */
-  private audienceOf(scope: string): string | undefined {
-    const requested = scope.split(/\s+/).filter((item) => item && !OIDC_SCOPES.has(item));
-    const only = requested.length === 1 ? requested[0] : undefined;
-    if (!only?.endsWith('/.default')) return undefined;
-    const audience = trimSlashes(only.slice(0, -'/.default'.length));
-    return this.audiences.includes(audience) ? audience : undefined;
-  }
-
-  private async sign(client: LocalClient, audience: string, options: Omit<MintTokenOptions, 'clientId'>) {
-    const now = Math.floor(Date.now() / 1000);
-    const claims: JWTPayload = {
-      aud: audience,
-      iss: this.issuer,
-      iat: now,
-      nbf: now,
-      exp: now + (options.lifetimeSeconds ?? TOKEN_LIFETIME_SECONDS),
-      sub: client.objectId,
-      oid: client.objectId,
-      tid: this.tenantId,
-      appid: client.clientId,
-      azp: client.clientId,
-      azpacr: '1',
-      idtyp: 'app',
-      app_displayname: client.displayName,
-      jti: randomUUID(),
-      ver: '2.0',
-      ...options.extraClaims,
-    };
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: ALG, kid: this.publicJwk.kid, typ: 'JWT' })
-      .sign(this.signingKey);
-  }
-}
-
-const CLAIMS = ['iss', 'aud', 'sub', 'oid', 'tid', 'appid', 'azp', 'iat', 'nbf', 'exp', 'jti', 'ver'];
-const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
-const INTERACTIVE_UNSUPPORTED =
-  'The local issuer supports only the client credentials grant at the token endpoint; no interactive sign-in.';
-
-/**
- * Error responses in Entra's shape. MSAL builds its error message from error_codes, timestamp,
- * error_description, correlation_id and trace_id, so the description does not repeat them.
- */
-class Failure {
-  private readonly correlationId: string;
-
-  constructor(clientRequestId: string | undefined) {
-    this.correlationId = clientRequestId && UUID.test(clientRequestId) ? clientRequestId : randomUUID();
-  }
-
-  respond(status: number, error: string, code: number, description: string, basic = false): IssuerResponse {
-    const traceId = randomUUID();
-    const timestamp = new Date()
-      .toISOString()
-      .replace('T', ' ')
-      .replace(/\.\d+Z$/, 'Z');
-    const body = {
-      error,
-      error_description: description,
-      error_codes: [code],
-      timestamp,
-      trace_id: traceId,
-      correlation_id: this.correlationId,
-    };
-    const headers: Record<string, string> = { ...NO_STORE };
-    // RFC 6749 §5.2: a client that tried HTTP Basic gets a challenge for it.
-    if (basic) headers['www-authenticate'] = 'Basic realm="arca-local-issuer", charset="UTF-8"';
-    return { status, headers, body: JSON.stringify(body) };
-  }
-}
-
-function publicJson(value: unknown): IssuerResponse {
-  return {
-    status: 200,
-    headers: { 'content-type': JSON_TYPE, 'cache-control': 'public, max-age=300' },
-    body: JSON.stringify(value),
-  };
-}
-
-function header(request: IssuerRequest, name: string): string | undefined {
-  for (const [key, value] of Object.entries(request.headers)) {
-    if (key.toLowerCase() === name) return value;
-  }
-  return undefined;
-}
-
-/** HTTP Basic client authentication: both parts are form-urlencoded first (RFC 6749 §2.3.1). */
-function parseBasic(
-  authorization: string | undefined,
-): { clientId: string; clientSecret: string } | undefined {
-  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization ?? '');
-  if (!match?.[1]) return undefined;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return undefined;
-  const formDecode = (value: string) => decodeURIComponent(value.replace(/\+/g, ' '));
-  try {
-    return {
-      clientId: formDecode(decoded.slice(0, colon)),
-      clientSecret: formDecode(decoded.slice(colon + 1)),
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-function missing(parameter: string): string {
-  return `The request body must contain the following parameter: '${parameter}'.`;
-}
-
-/** Parameter names come from the caller; keep what is echoed short and plain. */
-function safe(value: string): string {
-  return value.replace(/[^\w.-]/g, '?').slice(0, 64);
-}
-
-function trimSlashes(value: string): string {
-  return value.replace(/\/+$/, '');
 }
 
 function checkAuthorityHost(value: string): string {
@@ -399,26 +199,4 @@ function checkAuthorityHost(value: string): string {
     throw new Error('authorityHost must be https://host[:port], without a path');
   }
   return url.origin;
-}
-
-/** The private signing JWK; when two processes create it at once, the first one written wins. */
-async function loadOrCreateSigningKey(path: string): Promise<JWK> {
-  const saved = await readJson<JWK>(path);
-  if (saved) return saved;
-  const { privateKey } = await generateKeyPair(ALG, { modulusLength: 2048, extractable: true });
-  const jwk = await exportJWK(privateKey);
-  const kid = await calculateJwkThumbprint({ kty: jwk.kty, n: jwk.n, e: jwk.e } as JWK);
-  const temporary = `${path}.${randomUUID()}.tmp`;
-  await writeFile(temporary, JSON.stringify({ ...jwk, kid, alg: ALG, use: 'sig' }), {
-    mode: 0o600,
-    flag: 'wx',
-  });
-  try {
-    await link(temporary, path); // unlike rename, never replaces a key another process wrote
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    await unlink(temporary);
-  }
-  return (await readJson<JWK>(path)) as JWK;
 }
