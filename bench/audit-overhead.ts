@@ -34,8 +34,8 @@ import {
   benchDynamoDb,
   dynamoClient,
   httpsCall,
-  type LatencyStats,
   latencyStats,
+  measureInterleaved,
   ms,
   printBenchJson,
   ratio,
@@ -258,21 +258,15 @@ try {
     },
   };
 
-  for (const kind of ORDER) for (let i = 0; i < WARM_UP; i++) await readers[kind]();
-
-  const samples: Record<Kind, number[]> = { on: [], off: [], getItem: [], putAudit: [], getAndPut: [] };
-  const started = performance.now();
-  for (let block = 0; block < BLOCKS; block++) {
-    // Even blocks run audit on first, odd blocks audit off first (the whole order reversed).
-    const order = block % 2 === 0 ? ORDER : [...ORDER].reverse();
-    for (const kind of order) for (let i = 0; i < BLOCK_SIZE; i++) samples[kind].push(await readers[kind]());
-  }
-  const measuredSeconds = (performance.now() - started) / 1000;
-
-  const stats = Object.fromEntries(ORDER.map((k) => [k, latencyStats(samples[k])])) as Record<
-    Kind,
-    LatencyStats
-  >;
+  const {
+    samples,
+    stats,
+    seconds: measuredSeconds,
+  } = await measureInterleaved(ORDER, readers, {
+    warmUp: WARM_UP,
+    blocks: BLOCKS,
+    blockSize: BLOCK_SIZE,
+  });
   const over = (a: Kind, b: Kind) => ({
     p50: stats[a].p50 / stats[b].p50,
     p99: stats[a].p99 / stats[b].p99,

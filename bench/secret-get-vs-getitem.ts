@@ -30,8 +30,7 @@ import {
   benchDynamoDb,
   dynamoClient,
   httpsCall,
-  type LatencyStats,
-  latencyStats,
+  measureInterleaved,
   ms,
   printBenchJson,
   ratio,
@@ -205,28 +204,11 @@ try {
     },
   };
 
-  for (const kind of ORDER) for (let i = 0; i < WARM_UP; i++) await readers[kind]();
-
-  const samples: Record<Kind, number[]> = {
-    gateway: [],
-    getItem: [],
-    httpsFloor: [],
-    handler: [],
-    useCase: [],
-    verifyToken: [],
-  };
-  const started = performance.now();
-  for (let block = 0; block < BLOCKS; block++) {
-    // Even blocks run gateway first, odd blocks GetItem first (the whole order reversed).
-    const order = block % 2 === 0 ? ORDER : [...ORDER].reverse();
-    for (const kind of order) for (let i = 0; i < BLOCK_SIZE; i++) samples[kind].push(await readers[kind]());
-  }
-  const measuredSeconds = (performance.now() - started) / 1000;
-
-  const stats = Object.fromEntries(ORDER.map((k) => [k, latencyStats(samples[k])])) as Record<
-    Kind,
-    LatencyStats
-  >;
+  const { stats, seconds: measuredSeconds } = await measureInterleaved(ORDER, readers, {
+    warmUp: WARM_UP,
+    blocks: BLOCKS,
+    blockSize: BLOCK_SIZE,
+  });
   const p50Ratio = stats.gateway.p50 / stats.getItem.p50;
   const p99Ratio = stats.gateway.p99 / stats.getItem.p99;
   const met = p50Ratio <= TARGET && p99Ratio <= TARGET;

@@ -6,6 +6,7 @@
  */
 import { type Agent, request } from 'node:https';
 import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#lib/local/dynamodb-local.ts';
 
@@ -116,4 +117,30 @@ export function httpsCall(
     if (body !== undefined) req.end(body);
     else req.end();
   });
+}
+
+/**
+ * Warms every reader up, then measures them in interleaved blocks whose order
+ * alternates (even blocks in `order`, odd blocks reversed), so drift in a
+ * shared, noisy machine falls on every reader alike.
+ */
+export async function measureInterleaved<K extends string>(
+  order: readonly K[],
+  readers: Record<K, () => Promise<number>>,
+  plan: { warmUp: number; blocks: number; blockSize: number },
+): Promise<{ samples: Record<K, number[]>; stats: Record<K, LatencyStats>; seconds: number }> {
+  for (const kind of order) for (let i = 0; i < plan.warmUp; i++) await readers[kind]();
+  const samples = Object.fromEntries(order.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  const started = performance.now();
+  for (let block = 0; block < plan.blocks; block++) {
+    const sequence = block % 2 === 0 ? order : [...order].reverse();
+    for (const kind of sequence)
+      for (let i = 0; i < plan.blockSize; i++) samples[kind].push(await readers[kind]());
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const stats = Object.fromEntries(order.map((k) => [k, latencyStats(samples[k])])) as Record<
+    K,
+    LatencyStats
+  >;
+  return { samples, stats, seconds };
 }
