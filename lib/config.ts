@@ -44,6 +44,22 @@ export interface Config {
   readonly ARCA_AUDIT_TABLE_NAME: string;
   /** How long records stay queryable in the audit table (TTL); the log sink keeps them after. */
   readonly ARCA_AUDIT_HOT_DAYS: number;
+
+  /**
+   * Where HSM-protected keys (RSA-HSM, EC-HSM, oct-HSM) live: a PKCS#11 token
+   * (SoftHSM2 locally, CloudHSM on AWS), AWS KMS, or nowhere (HSM key types
+   * are then refused with a message that says how to enable them).
+   */
+  readonly ARCA_HSM: 'off' | 'pkcs11' | 'kms';
+  /** PKCS#11: the module (.so), the token's label, and its USER PIN (or a file holding it). Never logged. */
+  readonly ARCA_PKCS11_MODULE?: string;
+  readonly ARCA_PKCS11_TOKEN_LABEL?: string;
+  readonly ARCA_PKCS11_PIN?: string;
+  readonly ARCA_PKCS11_PIN_FILE?: string;
+  /** Why HSM keys are off, shown to callers who ask for one (local mode sets it). */
+  readonly ARCA_HSM_OFF_REASON?: string;
+  /** The CloudHSM cluster the health route reports on. */
+  readonly ARCA_CLOUDHSM_CLUSTER_ID?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -73,6 +89,9 @@ export function parseConfig(env: Env): Config {
       .map((s) => s.trim().toLowerCase())
       .filter(Boolean);
   const keyring = text('ARCA_KEYRING', 'kms');
+  const hsm = env.ARCA_HSM || 'off';
+  if (hsm !== 'off' && hsm !== 'pkcs11' && hsm !== 'kms')
+    problems.push("ARCA_HSM: must be 'off', 'pkcs11' or 'kms'");
   if (keyring !== 'local' && keyring !== 'kms') problems.push("ARCA_KEYRING: must be 'local' or 'kms'");
 
   const config: Config = {
@@ -106,7 +125,21 @@ export function parseConfig(env: Env): Config {
     ARCA_AUDIT: env.ARCA_AUDIT === 'off' ? 'off' : 'on',
     ARCA_AUDIT_TABLE_NAME: text('ARCA_AUDIT_TABLE_NAME', `${env.ARCA_TABLE_NAME || 'arca'}-audit`),
     ARCA_AUDIT_HOT_DAYS: int('ARCA_AUDIT_HOT_DAYS', 90, 1, 3650),
+    ARCA_HSM: hsm as Config['ARCA_HSM'],
+    ARCA_PKCS11_MODULE: optional('ARCA_PKCS11_MODULE'),
+    ARCA_PKCS11_TOKEN_LABEL: optional('ARCA_PKCS11_TOKEN_LABEL'),
+    ARCA_PKCS11_PIN: optional('ARCA_PKCS11_PIN'),
+    ARCA_PKCS11_PIN_FILE: optional('ARCA_PKCS11_PIN_FILE'),
+    ARCA_HSM_OFF_REASON: optional('ARCA_HSM_OFF_REASON'),
+    ARCA_CLOUDHSM_CLUSTER_ID: optional('ARCA_CLOUDHSM_CLUSTER_ID'),
   };
+  if (config.ARCA_HSM === 'pkcs11') {
+    if (!config.ARCA_PKCS11_MODULE) problems.push('ARCA_PKCS11_MODULE: required when ARCA_HSM=pkcs11');
+    if (!config.ARCA_PKCS11_TOKEN_LABEL)
+      problems.push('ARCA_PKCS11_TOKEN_LABEL: required when ARCA_HSM=pkcs11');
+    if (!config.ARCA_PKCS11_PIN && !config.ARCA_PKCS11_PIN_FILE)
+      problems.push('ARCA_PKCS11_PIN or ARCA_PKCS11_PIN_FILE: one is required when ARCA_HSM=pkcs11');
+  }
   if (config.ARCA_KEYRING === 'kms' && !config.ARCA_KMS_KEY_ID)
     problems.push('ARCA_KMS_KEY_ID: required when ARCA_KEYRING=kms');
   if (config.ARCA_KEYRING === 'local' && !config.ARCA_LOCAL_MASTER_KEY_FILE) {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { closeSharedPkcs11Sessions } from '../keys/hsm/pkcs11-session.ts';
 import { createAuditTableIfMissing, createTableIfMissing } from '../store/create-table.ts';
 import { DynamoVaultStore } from '../store/dynamo-vault-store.ts';
 import { newVault } from '../vaults/new-vault.ts';
@@ -13,6 +14,7 @@ import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 import { startEventPipeline, sweepIntervalFrom } from './event-stream-poller.ts';
 import { createGateway, loadHandlers } from './gateway.ts';
 import { ensureLocalCa } from './local-ca.ts';
+import { configureLocalHsm } from './local-hsm.ts';
 import { LocalIssuer } from './oidc-issuer.ts';
 
 export interface LocalVaultOptions {
@@ -46,6 +48,8 @@ export interface LocalVault {
   readonly port: number;
   readonly issuer: LocalIssuer;
   readonly dynamoDbEndpoint: string;
+  /** One line: where HSM keys live, or why they are off. */
+  readonly hsmSummary: string;
   close(): Promise<void>;
 }
 
@@ -82,7 +86,9 @@ export async function startLocalVault(options: LocalVaultOptions): Promise<Local
     const port = await listen(server, options.port, options.host ?? '127.0.0.1');
     const authorityHost = `https://localhost:${port}`;
     const issuer = await LocalIssuer.open({ dir: join(dataDir, 'issuer'), authorityHost, tenantId });
+    const hsm = await configureLocalHsm(dataDir);
     Object.assign(process.env, {
+      ...hsm.env,
       ARCA_TABLE_NAME: tableName,
       ARCA_DYNAMODB_ENDPOINT: dynamo.endpoint,
       ARCA_KEYRING: 'local',
@@ -148,11 +154,13 @@ export async function startLocalVault(options: LocalVaultOptions): Promise<Local
       port,
       issuer,
       dynamoDbEndpoint: dynamo.endpoint,
+      hsmSummary: hsm.summary,
       close: async () => {
         server.closeAllConnections();
         await new Promise<void>((done) => server.close(() => done()));
         await events.stop();
         await auditPoller.stop();
+        await closeSharedPkcs11Sessions();
         await dynamo.stop();
       },
     };

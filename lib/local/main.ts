@@ -21,6 +21,8 @@ try {
   const { info } = vault;
   console.log(`Arca is serving the vault "dev" at ${info.vaultUrl} (any vault answers at https://{vault}.localhost:${vault.port}).
 
+  ${vault.hsmSummary}
+
   Credentials and the local CA are in ${resolve(dataDir, 'local.json')} (mode 0600):
     authorityHost ${info.authorityHost}
     tenantId      ${info.tenantId}

@@ -19,34 +19,44 @@ import { type SecretsDeps, sealContext } from './secrets-deps.ts';
  * to it fails to open (400). It is not bound to the vault, so it restores into
  * another vault of the same deployment (same key-encryption key), as in Azure.
  */
-const FORMAT = 'arca-backup/secret/v1';
+/** What differs between a secret's backup and a key's (same envelope, same code). */
+export interface BackupKind {
+  readonly label: 'secret' | 'key';
+  readonly notFound: (name: string) => Error;
+  /** How a version's value (a key's private part) is sealed in the vault. */
+  readonly sealContext: (vault: string, name: string, version: string) => SealContext;
+}
+
+export const SECRET_BACKUP: BackupKind = { label: 'secret', notFound: secretNotFound, sealContext };
+
+const formatOf = (kind: BackupKind) => `arca-backup/${kind.label}/v1`;
 
 interface BackupPayload {
   readonly latestVersion: string;
   readonly versions: readonly (Omit<SecretVersionMeta, 'name'> & { readonly value: string })[];
 }
 
-const backupContext = (name: string, nonce: string): SealContext => ({
+const backupContext = (kind: BackupKind, name: string, nonce: string): SealContext => ({
   vault: '*',
-  kind: 'backup-secret',
+  kind: `backup-${kind.label}`,
   name: name.toLowerCase(),
   version: nonce,
 });
 
-export function makeBackupSecret(deps: Pick<SecretsDeps, 'store' | 'barrier'>) {
+export function makeBackupSecret(deps: Pick<SecretsDeps, 'store' | 'barrier'>, kind = SECRET_BACKUP) {
   return async (vault: string, rawName: string | undefined): Promise<string> => {
     const name = lookupSecretName(rawName);
     const [versions, head] = await Promise.all([
       deps.store.allVersions(vault, name),
       deps.store.getHead(vault, name),
     ]);
-    if (!versions || !head || head.deletion) throw secretNotFound(name);
+    if (!versions || !head || head.deletion) throw kind.notFound(name);
     const payload: BackupPayload = {
       latestVersion: head.latest.version,
       versions: await Promise.all(
         versions.map(async ({ sealed, name: stored, ...meta }) => ({
           ...meta,
-          value: (await deps.barrier.open(sealed, sealContext(vault, stored, meta.version))).toString(
+          value: (await deps.barrier.open(sealed, kind.sealContext(vault, stored, meta.version))).toString(
             'base64',
           ),
         })),
@@ -55,10 +65,10 @@ export function makeBackupSecret(deps: Pick<SecretsDeps, 'store' | 'barrier'>) {
     const nonce = randomBytes(16).toString('hex');
     const sealed = await deps.barrier.seal(
       Buffer.from(JSON.stringify(payload)),
-      backupContext(head.latest.name, nonce),
+      backupContext(kind, head.latest.name, nonce),
     );
     const envelope = {
-      format: FORMAT,
+      format: formatOf(kind),
       name: head.latest.name,
       nonce,
       keyring: sealed.keyring,
@@ -71,14 +81,17 @@ export function makeBackupSecret(deps: Pick<SecretsDeps, 'store' | 'barrier'>) {
   };
 }
 
-export function makeRestoreSecret(deps: Pick<SecretsDeps, 'store' | 'barrier'>) {
+export function makeRestoreSecret(deps: Pick<SecretsDeps, 'store' | 'barrier'>, kind = SECRET_BACKUP) {
   return async (vault: string, blob: string, audit?: AuditEntry) => {
-    const { name, payload } = await openBackup(deps, blob);
+    const { name, payload } = await openBackup(deps, blob, kind);
     const versions: SecretVersion[] = await Promise.all(
       payload.versions.map(async ({ value, ...meta }) => ({
         ...meta,
         name,
-        sealed: await deps.barrier.seal(Buffer.from(value, 'base64'), sealContext(vault, name, meta.version)),
+        sealed: await deps.barrier.seal(
+          Buffer.from(value, 'base64'),
+          kind.sealContext(vault, name, meta.version),
+        ),
       })),
     );
     await deps.store.restore(vault, versions, payload.latestVersion, audit);
@@ -88,24 +101,24 @@ export function makeRestoreSecret(deps: Pick<SecretsDeps, 'store' | 'barrier'>) 
   };
 }
 
-const notABackup = () =>
-  new BadParameterError('Backup blob is corrupt or is not a secret backup made by this service.');
+const notABackup = (kind: BackupKind) =>
+  new BadParameterError(`Backup blob is corrupt or is not a ${kind.label} backup made by this service.`);
 
-async function openBackup(deps: Pick<SecretsDeps, 'barrier'>, blob: string) {
+async function openBackup(deps: Pick<SecretsDeps, 'barrier'>, blob: string, kind: BackupKind) {
   let envelope: Record<string, unknown>;
   try {
     envelope = JSON.parse(Buffer.from(blob, 'base64url').toString('utf8'));
   } catch {
-    throw notABackup();
+    throw notABackup(kind);
   }
   const { format, name, nonce, keyring, wrappedKey, iv, tag, ciphertext } = envelope ?? {};
   const strings = [name, nonce, keyring, wrappedKey, iv, tag, ciphertext];
   if (
-    format !== FORMAT ||
+    format !== formatOf(kind) ||
     strings.some((s) => typeof s !== 'string') ||
     !SECRET_NAME_PATTERN.test(name as string)
   ) {
-    throw notABackup();
+    throw notABackup(kind);
   }
   const b64 = (s: unknown) => Buffer.from(s as string, 'base64');
   let payload: BackupPayload;
@@ -118,11 +131,11 @@ async function openBackup(deps: Pick<SecretsDeps, 'barrier'>, blob: string) {
         tag: b64(tag),
         ciphertext: b64(ciphertext),
       },
-      backupContext(name as string, nonce as string),
+      backupContext(kind, name as string, nonce as string),
     );
     payload = JSON.parse(plaintext.toString('utf8'));
   } catch (error) {
-    if (error instanceof CryptoIntegrityError || error instanceof SyntaxError) throw notABackup();
+    if (error instanceof CryptoIntegrityError || error instanceof SyntaxError) throw notABackup(kind);
     throw error;
   }
   const valid =
@@ -130,6 +143,6 @@ async function openBackup(deps: Pick<SecretsDeps, 'barrier'>, blob: string) {
     payload.versions.length > 0 &&
     payload.versions.every((v) => SECRET_VERSION_PATTERN.test(v.version)) &&
     payload.versions.some((v) => v.version === payload.latestVersion);
-  if (!valid) throw notABackup();
+  if (!valid) throw notABackup(kind);
   return { name: name as string, payload };
 }

@@ -22,6 +22,11 @@ export interface SecretVersionMeta {
   /** Set on secrets that back a certificate. */
   readonly managed?: boolean;
   readonly kid?: string;
+  /**
+   * Keys only: the version's public facts (kty, key_ops, public JWK, where the
+   * key lives) as JSON, never private material. Opaque to the store.
+   */
+  readonly facts?: string;
 }
 
 /** A stored version: the store only ever sees the sealed value. */
@@ -52,6 +57,8 @@ export interface AttributeUpdate {
 }
 
 export interface SecretUpdate {
+  /** Keys only: the version's facts after the update (key_ops may change). */
+  readonly facts?: string;
   readonly attributes?: AttributeUpdate;
   readonly contentType?: string;
   readonly tags?: Readonly<Record<string, string>>;

@@ -4,7 +4,14 @@ import type { Deletion, SecretHead } from '../secrets/model.ts';
 import { cancellationReasons, isConditionFailure, translateDynamoError } from './dynamo-errors.ts';
 import { getHead } from './dynamo-secret-reads.ts';
 import { key, type SecretTable, withAudit } from './dynamo-secret-table.ts';
-import { deletedCollection, headFromItem, type Item, liveCollection, secretPk } from './secret-items.ts';
+import {
+  type Collection,
+  deletedCollection,
+  headFromItem,
+  type Item,
+  liveCollection,
+  secretPk,
+} from './secret-items.ts';
 import { HEAD_SK } from './table-schema.ts';
 
 /** Changes of a secret's deletion state, made on its head alone: soft delete, recover, a purge's mark. */
@@ -15,24 +22,24 @@ export interface HeadUpdate {
 }
 
 /** Soft-deletes a live secret: it moves to the vault's deleted collection. */
-export function softDeletion(vault: string, deletion: Deletion): HeadUpdate {
+export function softDeletion(vault: string, deletion: Deletion, collection: Collection): HeadUpdate {
   return {
     UpdateExpression: 'SET deletedDate = :d, scheduledPurgeDate = :p, gsi1pk = :g',
     ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deletedDate)',
     ExpressionAttributeValues: {
       ':d': { N: `${deletion.deletedDate}` },
       ':p': { N: `${deletion.scheduledPurgeDate}` },
-      ':g': { S: deletedCollection(vault) },
+      ':g': { S: deletedCollection(vault, collection) },
     },
   };
 }
 
 /** Brings a soft-deleted secret back, unless a purge of it has begun. */
-export function recovery(vault: string): HeadUpdate {
+export function recovery(vault: string, collection: Collection): HeadUpdate {
   return {
     UpdateExpression: 'REMOVE deletedDate, scheduledPurgeDate SET gsi1pk = :g',
     ConditionExpression: 'attribute_exists(deletedDate) AND attribute_not_exists(purging)',
-    ExpressionAttributeValues: { ':g': { S: liveCollection(vault) } },
+    ExpressionAttributeValues: { ':g': { S: liveCollection(vault, collection) } },
   };
 }
 
@@ -49,12 +56,12 @@ export async function updateHead(
 ): Promise<SecretHead | undefined> {
   if (audit && t.auditTable) {
     const change = {
-      Update: { TableName: t.tableName, Key: key(secretPk(vault, name), HEAD_SK), ...update },
+      Update: { TableName: t.tableName, Key: key(secretPk(vault, name, t.collection), HEAD_SK), ...update },
     };
     try {
       await t.client.send(
         new TransactWriteItemsCommand({
-          TransactItems: withAudit(t, [change], audit, `secrets/${name}`),
+          TransactItems: withAudit(t, [change], audit, `${t.collection}/${name}`),
         }),
       );
     } catch (error) {
@@ -68,7 +75,7 @@ export async function updateHead(
     const out = await t.client.send(
       new UpdateItemCommand({
         TableName: t.tableName,
-        Key: key(secretPk(vault, name), HEAD_SK),
+        Key: key(secretPk(vault, name, t.collection), HEAD_SK),
         ReturnValues: 'ALL_NEW',
         ...update,
       }),

@@ -5,10 +5,10 @@ import type { SecretVersion } from '../secrets/model.ts';
 import { call, chunks, deleteAll, queryAll } from './dynamo-calls.ts';
 import { cancellationReasons, translateDynamoError } from './dynamo-errors.ts';
 import { updateHead } from './dynamo-secret-head-updates.ts';
-import { getHeadItem, key, type SecretTable, withAudit } from './dynamo-secret-table.ts';
+import { getHeadItem, key, nounOf, type SecretTable, withAudit } from './dynamo-secret-table.ts';
 import { createHead, putVersionItem } from './dynamo-secret-transact-items.ts';
-import { secretPk } from './secret-items.ts';
-import { HEAD_SK, VERSION_SK_PREFIX } from './table-schema.ts';
+import { type Collection, secretPk } from './secret-items.ts';
+import { HEAD_SK } from './table-schema.ts';
 
 /** The writes that outgrow one transaction: removing a secret for good, and writing one back from a backup. */
 
@@ -29,10 +29,11 @@ export async function purge(
     ExpressionAttributeValues: { ':t': { BOOL: true } },
   });
   if (!marked) return false;
-  const pk = secretPk(vault, name);
+  const pk = secretPk(vault, name, t.collection);
   const versionKeys = await queryAll(t.client, t.tableName, {
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)',
-    ExpressionAttributeValues: { ':pk': { S: pk }, ':v': { S: VERSION_SK_PREFIX } },
+    // Every item but the head: the versions, and a key's rotation policy.
+    KeyConditionExpression: 'pk = :pk AND sk > :head',
+    ExpressionAttributeValues: { ':pk': { S: pk }, ':head': { S: HEAD_SK } },
     ProjectionExpression: 'pk, sk',
     ConsistentRead: true,
   });
@@ -58,7 +59,7 @@ export async function restore(
   const latest = versions.find((v) => v.version === latestVersion);
   if (!latest) throw new Error('restore needs its latest version among the versions');
   const name = latest.name;
-  if (await getHeadItem(t, vault, name)) throw restoreConflict(name);
+  if (await getHeadItem(t, vault, name)) throw restoreConflict(name, t.collection);
   const items = versions.map((v) => putVersionItem(t, vault, v));
   // The head goes in the last transaction: until it lands, the restored versions are invisible.
   const groups = chunks(items, MAX_TRANSACTION_ITEMS - 2);
@@ -66,19 +67,25 @@ export async function restore(
     for (const [i, group] of groups.entries()) {
       const last = i === groups.length - 1;
       const transactItems = last
-        ? withAudit(t, [...group, createHead(t, vault, latest)], audit, `secrets/${name}/${latest.version}`)
+        ? withAudit(
+            t,
+            [...group, createHead(t, vault, latest)],
+            audit,
+            `${t.collection}/${name}/${latest.version}`,
+          )
         : group;
       await t.client.send(new TransactWriteItemsCommand({ TransactItems: transactItems }));
     }
   } catch (error) {
-    if (cancellationReasons(error)?.includes('ConditionalCheckFailed')) throw restoreConflict(name);
+    if (cancellationReasons(error)?.includes('ConditionalCheckFailed'))
+      throw restoreConflict(name, t.collection);
     translateDynamoError(error);
   }
   audit?.committed();
 }
 
-function restoreConflict(name: string): ConflictError {
+function restoreConflict(name: string, collection: Collection): ConflictError {
   return new ConflictError(
-    `Secret ${name} already exists in this vault (live or deleted); a backup restores only onto a free name.`,
+    `${nounOf(collection)} ${name} already exists in this vault (live or deleted); a backup restores only onto a free name.`,
   );
 }

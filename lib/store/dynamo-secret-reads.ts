@@ -36,7 +36,7 @@ export async function getVersion(
   name: string,
   version: string,
 ): Promise<{ version: SecretVersion; deletion?: Deletion } | undefined> {
-  const pk = secretPk(vault, name);
+  const pk = secretPk(vault, name, t.collection);
   const out = await call(() =>
     t.client.send(
       new BatchGetItemCommand({
@@ -62,7 +62,7 @@ export async function listCollection(
 ): Promise<Page<SecretSummary>> {
   const start = page.token && decodePageToken(page.token, 'n', SECRET_NAME_PATTERN);
   const vault = collection.slice(0, collection.indexOf('/'));
-  const after = start ? { pk: secretPk(vault, start), sk: HEAD_SK, name: start } : undefined;
+  const after = start ? { pk: secretPk(vault, start, t.collection), sk: HEAD_SK, name: start } : undefined;
   const items = await queryCollection(t.client, t.tableName, collection, page.maxResults + 1, after);
   return pageOf(items.map(summaryFromHead), page.maxResults, (last) => ({ n: last.name }));
 }
@@ -75,7 +75,7 @@ export async function listVersions(
 ): Promise<Page<SecretSummary> | undefined> {
   const head = await getHeadItem(t, vault, name);
   if (!head || deletionFromItem(head)) return undefined;
-  const pk = secretPk(vault, name);
+  const pk = secretPk(vault, name, t.collection);
   const start = page.token && decodePageToken(page.token, 'v', SECRET_VERSION_PATTERN);
   const out = await call(() =>
     t.client.send(
@@ -102,10 +102,10 @@ export async function allVersions(
 ): Promise<SecretVersion[] | undefined> {
   const items = await queryAll(t.client, t.tableName, {
     KeyConditionExpression: 'pk = :pk',
-    ExpressionAttributeValues: { ':pk': { S: secretPk(vault, name) } },
+    ExpressionAttributeValues: { ':pk': { S: secretPk(vault, name, t.collection) } },
     ConsistentRead: true,
   });
   const head = items.find((i) => i.sk?.S === HEAD_SK);
   if (!head || deletionFromItem(head)) return undefined;
-  return items.filter((i) => i.sk?.S !== HEAD_SK).map(versionFromItem);
+  return items.filter((i) => i.sk?.S?.startsWith(VERSION_SK_PREFIX)).map(versionFromItem);
 }

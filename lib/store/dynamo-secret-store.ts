@@ -14,7 +14,7 @@ import { purge, restore } from './dynamo-secret-purge-restore.ts';
 import { allVersions, getHead, getVersion, listCollection, listVersions } from './dynamo-secret-reads.ts';
 import type { SecretTable } from './dynamo-secret-table.ts';
 import { putVersion, updateVersion } from './dynamo-secret-version-writes.ts';
-import { deletedCollection, liveCollection } from './secret-items.ts';
+import { type Collection, deletedCollection, liveCollection } from './secret-items.ts';
 import type { SecretStore } from './secret-store.ts';
 
 export { softDeletedConflict } from './dynamo-secret-table.ts';
@@ -27,15 +27,17 @@ export { softDeletedConflict } from './dynamo-secret-table.ts';
  * dynamo-secret-purge-restore.ts.
  */
 export class DynamoSecretStore implements SecretStore {
-  private readonly table: SecretTable;
+  protected readonly table: SecretTable;
 
   constructor(
     client: DynamoClient,
     tableName: string,
     /** Where a change's audit record goes, in the change's own transaction. */
     auditTable?: AuditTable,
+    /** Keys share the layout and the code: DynamoKeyStore passes 'keys'. */
+    collection: Collection = 'secrets',
   ) {
-    this.table = { client, tableName, auditTable };
+    this.table = { client, tableName, auditTable, collection };
   }
 
   async putVersion(vault: string, v: SecretVersion, audit?: AuditEntry): Promise<void> {
@@ -57,11 +59,11 @@ export class DynamoSecretStore implements SecretStore {
   }
 
   listSecrets(vault: string, page: PageRequest): Promise<Page<SecretSummary>> {
-    return listCollection(this.table, liveCollection(vault), page);
+    return listCollection(this.table, liveCollection(vault, this.table.collection), page);
   }
 
   listDeletedSecrets(vault: string, page: PageRequest): Promise<Page<SecretSummary>> {
-    return listCollection(this.table, deletedCollection(vault), page);
+    return listCollection(this.table, deletedCollection(vault, this.table.collection), page);
   }
 
   async listVersions(vault: string, name: string, page: PageRequest) {
@@ -69,11 +71,11 @@ export class DynamoSecretStore implements SecretStore {
   }
 
   async softDelete(vault: string, name: string, deletion: Deletion, audit?: AuditEntry) {
-    return updateHead(this.table, vault, name, audit, softDeletion(vault, deletion));
+    return updateHead(this.table, vault, name, audit, softDeletion(vault, deletion, this.table.collection));
   }
 
   async recover(vault: string, name: string, audit?: AuditEntry) {
-    return updateHead(this.table, vault, name, audit, recovery(vault));
+    return updateHead(this.table, vault, name, audit, recovery(vault, this.table.collection));
   }
 
   async purge(vault: string, name: string, audit?: AuditEntry): Promise<boolean> {

@@ -20,7 +20,7 @@ export function putVersionItem(t: SecretTable, vault: string, v: SecretVersion):
     Put: {
       TableName: t.tableName,
       Item: {
-        ...key(secretPk(vault, v.name), versionSk(v.version)),
+        ...key(secretPk(vault, v.name, t.collection), versionSk(v.version)),
         version: { S: v.version },
         ...versionFields(v),
       },
@@ -42,11 +42,21 @@ export function upsertHead(t: SecretTable, vault: string, v: SecretVersion): Tra
   const values: Item = {
     ':displayName': fields.displayName as never,
     ':latestVersion': { S: v.version },
-    ':gsi1pk': { S: liveCollection(vault) },
+    ':gsi1pk': { S: liveCollection(vault, t.collection) },
     ':gsi1sk': { S: v.name.toLowerCase() },
   };
-  const expiry = expiryKeys(secretPk(vault, v.name), v.attributes.exp);
-  for (const field of ['attrs', 'sealed', 'contentType', 'tags', 'managed', 'kid', 'expBucket', 'expSort']) {
+  const expiry = expiryKeys(secretPk(vault, v.name, t.collection), v.attributes.exp);
+  for (const field of [
+    'attrs',
+    'sealed',
+    'contentType',
+    'tags',
+    'managed',
+    'kid',
+    'facts',
+    'expBucket',
+    'expSort',
+  ]) {
     const value = fields[field] ?? expiry[field];
     if (value) {
       sets.push(`${field} = :${field}`);
@@ -58,7 +68,7 @@ export function upsertHead(t: SecretTable, vault: string, v: SecretVersion): Tra
   return {
     Update: {
       TableName: t.tableName,
-      Key: key(secretPk(vault, v.name), HEAD_SK),
+      Key: key(secretPk(vault, v.name, t.collection), HEAD_SK),
       UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
       ConditionExpression: 'attribute_not_exists(deletedDate)',
       ExpressionAttributeValues: values,
@@ -72,10 +82,10 @@ export function createHead(t: SecretTable, vault: string, latest: SecretVersion)
     Put: {
       TableName: t.tableName,
       Item: {
-        ...key(secretPk(vault, latest.name), HEAD_SK),
+        ...key(secretPk(vault, latest.name, t.collection), HEAD_SK),
         latestVersion: { S: latest.version },
-        ...expiryKeys(secretPk(vault, latest.name), latest.attributes.exp),
-        gsi1pk: { S: liveCollection(vault) },
+        ...expiryKeys(secretPk(vault, latest.name, t.collection), latest.attributes.exp),
+        gsi1pk: { S: liveCollection(vault, t.collection) },
         gsi1sk: { S: latest.name.toLowerCase() },
         ...versionFields(latest),
       },
@@ -104,9 +114,13 @@ export function rewriteFields(
     sets.push('tags = :tags');
     values[':tags'] = tagsToItem(v.tags);
   } else removes.push('tags');
+  if (v.facts !== undefined) {
+    sets.push('facts = :facts');
+    values[':facts'] = { S: v.facts };
+  }
   if (sk === HEAD_SK) {
     // The head's copy of the latest version keeps the expiry index in step with its exp.
-    const expiry = expiryKeys(secretPk(vault, v.name), v.attributes.exp);
+    const expiry = expiryKeys(secretPk(vault, v.name, t.collection), v.attributes.exp);
     if (expiry.expBucket && expiry.expSort) {
       sets.push('expBucket = :expBucket', 'expSort = :expSort');
       values[':expBucket'] = expiry.expBucket;
@@ -116,7 +130,7 @@ export function rewriteFields(
   return {
     Update: {
       TableName: t.tableName,
-      Key: key(secretPk(vault, v.name), sk),
+      Key: key(secretPk(vault, v.name, t.collection), sk),
       UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
       ConditionExpression: condition,
       ExpressionAttributeValues: values,
@@ -137,7 +151,7 @@ export function guardHead(
   return {
     ConditionCheck: {
       TableName: t.tableName,
-      Key: key(secretPk(vault, v.name), HEAD_SK),
+      Key: key(secretPk(vault, v.name, t.collection), HEAD_SK),
       ConditionExpression: condition,
       ExpressionAttributeValues: values,
     },

@@ -6,6 +6,7 @@ import { cancellationReasons, translateDynamoError } from './dynamo-errors.ts';
 import { getVersion } from './dynamo-secret-reads.ts';
 import {
   getHeadItem,
+  nounOf,
   type SecretTable,
   softDeletedConflict,
   versionSk,
@@ -29,12 +30,13 @@ export async function putVersion(
           t,
           [putVersionItem(t, vault, v), upsertHead(t, vault, v)],
           audit,
-          `secrets/${v.name}/${v.version}`,
+          `${t.collection}/${v.name}/${v.version}`,
         ),
       }),
     );
   } catch (error) {
-    if (cancellationReasons(error)?.[1] === 'ConditionalCheckFailed') throw softDeletedConflict(v.name);
+    if (cancellationReasons(error)?.[1] === 'ConditionalCheckFailed')
+      throw softDeletedConflict(v.name, t.collection);
     translateDynamoError(error);
   }
   audit?.committed();
@@ -71,7 +73,7 @@ export async function updateVersion(
               guardHead(t, vault, next, isLatest),
             ],
             audit,
-            `secrets/${next.name}/${next.version}`,
+            `${t.collection}/${next.name}/${next.version}`,
           ),
         }),
       );
@@ -82,7 +84,7 @@ export async function updateVersion(
       if (!cancellationReasons(error)?.includes('ConditionalCheckFailed')) translateDynamoError(error);
     }
   }
-  throw new ConflictError(`Secret ${name} is being changed concurrently; retry.`);
+  throw new ConflictError(`${nounOf(t.collection)} ${name} is being changed concurrently; retry.`);
 }
 
 function applyUpdate(v: SecretVersion, update: SecretUpdate, now: number): SecretVersion {
@@ -101,5 +103,6 @@ function applyUpdate(v: SecretVersion, update: SecretUpdate, now: number): Secre
     },
     ...(update.contentType !== undefined && { contentType: update.contentType }),
     ...(update.tags !== undefined && { tags: update.tags }),
+    ...(update.facts !== undefined && { facts: update.facts }),
   };
 }

@@ -11,10 +11,15 @@ import type {
 /** Translation between secret records and DynamoDB items (see table-schema.ts). */
 export type Item = Record<string, AttributeValue>;
 
-export const secretPk = (vault: string, name: string) =>
-  `${vault.toLowerCase()}/secrets/${name.toLowerCase()}`;
-export const liveCollection = (vault: string) => `${vault.toLowerCase()}/secrets`;
-export const deletedCollection = (vault: string) => `${vault.toLowerCase()}/deletedsecrets`;
+/** The versioned collections of a vault that share this item layout. */
+export type Collection = 'secrets' | 'keys';
+
+export const secretPk = (vault: string, name: string, collection: Collection = 'secrets') =>
+  `${vault.toLowerCase()}/${collection}/${name.toLowerCase()}`;
+export const liveCollection = (vault: string, collection: Collection = 'secrets') =>
+  `${vault.toLowerCase()}/${collection}`;
+export const deletedCollection = (vault: string, collection: Collection = 'secrets') =>
+  `${vault.toLowerCase()}/deleted${collection}`;
 
 export function attributesToItem(a: SecretAttributes): AttributeValue {
   const m: Item = {
@@ -91,6 +96,7 @@ export function versionFields(v: SecretVersion): Item {
   if (v.tags !== undefined) item.tags = tagsToItem(v.tags);
   if (v.managed !== undefined) item.managed = { BOOL: v.managed };
   if (v.kid !== undefined) item.kid = { S: v.kid };
+  if (v.facts !== undefined) item.facts = { S: v.facts };
   return item;
 }
 
@@ -104,6 +110,7 @@ function metaFromItem(item: Item, version: string): Omit<SecretSummary, 'deletio
     ...(tags && { tags }),
     ...(item.managed?.BOOL !== undefined && { managed: item.managed.BOOL }),
     ...(item.kid?.S !== undefined && { kid: item.kid.S }),
+    ...(item.facts?.S !== undefined && { facts: item.facts.S }),
   };
 }
 

@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { ClientSecretCredential } from '@azure/identity';
+import {
+  CryptographyClient,
+  type CryptographyClientOptions,
+  KeyClient,
+  type KeyClientOptions,
+  type KeyVaultKey,
+} from '@azure/keyvault-keys';
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
 import { type LocalVault, startLocalVault } from '#lib/local/local-vault.ts';
 import { dataDirWithTestCa, testEnvironment } from './environment.ts';
@@ -23,6 +30,12 @@ export async function localVaultFixture(env: Record<string, string> = {}) {
   /** An unmodified SecretClient; only the resource check is off, as bare localhost has no parent domain. */
   const secretClient = (options: SecretClientOptions = {}) =>
     new SecretClient(info.vaultUrl, credential, { disableChallengeResourceVerification: true, ...options });
+  /** An unmodified KeyClient, likewise. */
+  const keyClient = (options: KeyClientOptions = {}) =>
+    new KeyClient(info.vaultUrl, credential, { disableChallengeResourceVerification: true, ...options });
+  /** An unmodified CryptographyClient for a key (or a key id), likewise. */
+  const cryptoClient = (key: KeyVaultKey | string, options: CryptographyClientOptions = {}) =>
+    new CryptographyClient(key, credential, { disableChallengeResourceVerification: true, ...options });
   const token = async () => (await credential.getToken('https://vault.azure.net/.default')).token;
   return {
     vault,
@@ -33,6 +46,8 @@ export async function localVaultFixture(env: Record<string, string> = {}) {
     dataDir: data.dir,
     credential,
     secretClient,
+    keyClient,
+    cryptoClient,
     token,
     close: async () => {
       await vault.close();

@@ -1,0 +1,13 @@
+import { parseBody } from '#lib/http/body.ts';
+import { ok } from '#lib/http/responses.ts';
+import { vaultOperation } from '#lib/http/vault-operation.ts';
+import { makeDecrypt } from '#lib/keys/key-crypto-operations.ts';
+import { keyOperationSchema } from '#lib/keys/key-schemas.ts';
+import { keyUseCase } from '#lib/runtime/keys.ts';
+
+const decrypt = keyUseCase(makeDecrypt);
+
+export const handler = vaultOperation('decrypt', async (request) => {
+  const input = parseBody(keyOperationSchema, request.body);
+  return ok(await decrypt()(request.vault, request.params.name, request.params.version, input));
+});

@@ -1,0 +1,23 @@
+import { ok } from '#lib/http/responses.ts';
+import { vaultOperation } from '#lib/http/vault-operation.ts';
+import { nextLink } from '#lib/http/vault-request.ts';
+import { keyItem } from '#lib/keys/key-bundles.ts';
+import { makeListKeys } from '#lib/keys/list-keys.ts';
+import { keyUseCase } from '#lib/runtime/keys.ts';
+import { pageRequest } from '#lib/secrets/list-secrets.ts';
+
+const listKeys = keyUseCase(makeListKeys);
+
+export const handler = vaultOperation('GetKeys', async (request) => {
+  const page = pageRequest(
+    request.query.get('maxresults') ?? undefined,
+    request.query.get('$skiptoken') ?? undefined,
+  );
+  const result = await listKeys()(request.vault.name, page);
+  return ok({
+    value: result.items
+      .filter((k) => request.visible === 'all' || request.visible.has(k.name.toLowerCase()))
+      .map((k) => keyItem(request.vault, k, false)),
+    nextLink: nextLink(request, '/keys', result.nextToken),
+  });
+});

@@ -1,0 +1,16 @@
+import { noContent } from '#lib/http/responses.ts';
+import { vaultOperation } from '#lib/http/vault-operation.ts';
+import { makePurgeDeletedKey } from '#lib/keys/key-lifecycle.ts';
+import { keyUseCase } from '#lib/runtime/keys.ts';
+
+const purgeDeletedKey = keyUseCase(makePurgeDeletedKey);
+
+export const handler = vaultOperation('PurgeDeletedKey', async (request) => {
+  await purgeDeletedKey()(
+    request.vault.name,
+    request.params.name,
+    request.vault,
+    request.audit.forChange(204),
+  );
+  return noContent();
+});

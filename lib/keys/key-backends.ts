@@ -1,0 +1,44 @@
+import type { KeyFacts } from './key-facts.ts';
+import type { KeyOperations, KeyType } from './key-operations.ts';
+
+/** What CreateKey (and rotate) asks a backend for. */
+export interface NewKeySpec {
+  readonly kty: KeyType;
+  readonly keySize?: number;
+  readonly publicExponent?: number;
+  readonly crv?: string;
+  readonly keyOps: readonly string[];
+}
+
+export interface KeyIds {
+  readonly vault: string;
+  readonly name: string;
+  readonly version: string;
+}
+
+/**
+ * A new key version: its public facts, and the part the barrier seals (a
+ * software key's PKCS#8 DER; an HSM key's handle, never its material).
+ */
+export interface MadeKey {
+  readonly facts: KeyFacts;
+  readonly privatePart: Buffer;
+}
+
+/** Where keys of one protection live: made, used and destroyed there. */
+export interface KeyBackend {
+  create(spec: NewKeySpec, ids: KeyIds): Promise<MadeKey>;
+  /** The operations of a stored version (privatePart as the barrier unsealed it). */
+  open(facts: KeyFacts, privatePart: Buffer): Promise<KeyOperations>;
+  /** Destroys an HSM key's material at purge; nothing to do for software keys. */
+  destroy(facts: KeyFacts, privatePart: Buffer): Promise<void>;
+}
+
+/** The software backend always; the HSM one where the deployment has an HSM. */
+export interface KeyBackends {
+  readonly software: KeyBackend;
+  /** Throws a BadParameterError saying how to enable HSM keys when there is none. */
+  hsm(): Promise<KeyBackend>;
+  /** Which HSM serves HSM keys, for messages and the health route. */
+  readonly hsmKind: 'pkcs11' | 'kms' | 'off';
+}
