@@ -222,6 +222,7 @@ export const routes: readonly Route[] = [
   vaults('Vaults_GetDeleted', 'GET', '/deletedVaults/{vault}', 'get-deleted-vault', 'read', 'VaultGetDeleted', 'Get a soft-deleted vault.'),
   vaults('Vaults_Recover', 'POST', '/deletedVaults/{vault}/recover', 'recover-deleted-vault', 'write', 'VaultRecover', 'Recover a soft-deleted vault.'),
   { ...vaults('AuditEvents_List', 'GET', '/vaults/{vault}/auditEvents', 'list-audit-events', 'read', 'AuditEventList', "Query a vault's audit records by time, operation, caller and result."), permission: 'audit/read', handler: 'functions/audit/list-audit-events.ts' },
+  { ...vaults('HsmHealth_Get', 'GET', '/health/hsm', 'get-hsm-health', 'read', 'HsmHealthGet', "The HSM's health: the CloudHSM cluster's state, or the PKCS#11 token's."), handler: 'functions/health/get-hsm-health.ts' },
   vaults('Vaults_PurgeDeleted', 'POST', '/deletedVaults/{vault}/purge', 'purge-deleted-vault', 'purge', 'VaultPurge', 'Purge a soft-deleted vault and everything in it.'),
 ];
 
