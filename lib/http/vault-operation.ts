@@ -20,6 +20,22 @@ import { bodyOf, headerOf, paramsOf, queryOf, type VaultRequest } from './vault-
 type Event = APIGatewayProxyEventV2;
 
 /**
+ * POSTs that change nothing, only compute or disclose: like GETs, their record
+ * is written while they run (and awaited before the answer leaves).
+ */
+const READS_BY_POST: ReadonlySet<string> = new Set([
+  'encrypt',
+  'decrypt',
+  'sign',
+  'verify',
+  'wrapKey',
+  'unwrapKey',
+  'GetRandomBytes',
+  'BackupKey',
+  'BackupSecret',
+]);
+
+/**
  * The chain every data-plane handler shares: resolve the vault from the host,
  * authenticate before anything else (the SDKs' first request is an
  * unauthenticated probe with no body, answered with the challenge naming the
@@ -34,7 +50,7 @@ export function vaultOperation(
   return middy<Event, APIGatewayProxyStructuredResultV2, Error, Context>().handler((event, context) =>
     withBoundary(event, context, async (ids, challenge, audit) => {
       const request = await parseRequest(operationId, event, ids, challenge, audit);
-      const isRead = event.requestContext?.http?.method === 'GET';
+      const isRead = event.requestContext?.http?.method === 'GET' || READS_BY_POST.has(operationId);
       return isRead ? readWithRecord(audit, () => run(request)) : run(request);
     }),
   );
