@@ -1,30 +1,9 @@
-/**
- * Secret GET with audit on vs the same build with audit off, in the same run.
- *
- * `lib/config.ts` is read once per process, so each variant is a gateway in a
- * process of its own (bench/support/serve-vault.ts): one with ARCA_AUDIT=off,
- * one with audit on, on the same DynamoDB Local, table and data folder (same
- * master key, same issuer key and dev client). Each mints its token from its
- * own issuer. This process is the client of both, over keep-alive HTTPS with
- * the local CA (TLS verified). One 1 KiB secret; warm-up; then sequential
- * reads in interleaved blocks whose order alternates.
- *
- * In the same blocks, from this process, for reference: a raw GetItem of the
- * secret's head item (the secrets slice's baseline), a raw PutItem of an audit
- * record of the shape a GET writes (built and serialized inside the timing),
- * and the two issued together, as an audited read issues them: the floor of
- * what the audit write can cost is (GetItem ∥ PutItem) − GetItem.
- *
- * Prints figures only; it asserts nothing about time.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { AuditRecord } from '#lib/audit/audit-record.ts';
 import { auditItem } from '#lib/store/audit-items.ts';
@@ -40,11 +19,10 @@ import {
   printBenchJson,
   ratio,
   round,
-  SERVE_VAULT_PREFIX,
   table,
   verdict,
 } from './support/common.ts';
-import type { ServedVault, ServeVaultOptions } from './support/serve-vault.ts';
+import { type GatewayProcess, startGatewayProcess, stopGatewayProcess } from './support/gateway-process.ts';
 
 const API_VERSION = 'api-version=2026-04-01';
 const WARM_UP = 200;
@@ -65,64 +43,21 @@ const LABELS: Record<Kind, string> = {
 };
 const ORDER: readonly Kind[] = ['on', 'off', 'getItem', 'putAudit', 'getAndPut'];
 
-interface Gateway {
-  readonly served: ServedVault;
-  readonly child: ChildProcess;
-}
-
-/** One gateway process; resolves with its SERVE_VAULT line. */
-function serveVault(options: ServeVaultOptions): Promise<Gateway> {
-  const script = join(import.meta.dirname, 'support', 'serve-vault.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(options)], {
-    cwd: join(import.meta.dirname, '..'),
-    stdio: ['pipe', 'pipe', 'inherit'],
-    // Only what the options say decides its configuration, not this process's ARCA_* variables.
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ARCA_'))),
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error('serve-vault did not start within 60 s'));
-    }, 60_000);
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      if (!line.startsWith(SERVE_VAULT_PREFIX)) return;
-      clearTimeout(timer);
-      resolve({ served: JSON.parse(line.slice(SERVE_VAULT_PREFIX.length)) as ServedVault, child });
-    });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`serve-vault exited before it was up (${code ?? signal})`));
-    });
-  });
-}
-
-/** Closes its stdin (it then stops itself); SIGKILL if it is still there after 10 s. */
-async function stopGateway(gateway: Gateway): Promise<void> {
-  const { child } = gateway;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  child.stdin?.end();
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 const dynamo = await benchDynamoDb();
 const dataDir = mkdtempSync(join(tmpdir(), 'arca-bench-audit-'));
 const tableName = `bench-audit-${randomBytes(4).toString('hex')}`;
 const auditTableName = `${tableName}-audit`;
 const client = dynamoClient(dynamo.endpoint);
-const gateways: Gateway[] = [];
+const gateways: GatewayProcess[] = [];
 const agents: Agent[] = [];
 
 try {
   // One after the other: the first creates the tables, the data folder's CA, master key, issuer
   // key and dev client; the second finds and uses them.
   const base = { dataDir, dynamoDbEndpoint: dynamo.endpoint, tableName };
-  const on = await serveVault({ ...base, env: {} });
+  const on = await startGatewayProcess({ ...base, env: {} });
   gateways.push(on);
-  const off = await serveVault({ ...base, env: { ARCA_AUDIT: 'off' } });
+  const off = await startGatewayProcess({ ...base, env: { ARCA_AUDIT: 'off' } });
   gateways.push(off);
   if (on.served.audit !== 'on' || off.served.audit !== 'off')
     throw new Error(`the gateways read audit ${on.served.audit} / ${off.served.audit}, not on / off`);
@@ -136,7 +71,7 @@ try {
   };
   const name = `bench-${randomBytes(4).toString('hex')}`;
   const value = randomBytes(768).toString('base64'); // 1,024 ASCII characters: 1 KiB
-  const variant = (g: Gateway) => ({
+  const variant = (g: GatewayProcess) => ({
     agent: agentOf(),
     url: `${g.served.url}/secrets/${name}?${API_VERSION}`,
     auth: { authorization: `Bearer ${g.served.token}` },
@@ -360,7 +295,7 @@ try {
   });
 } finally {
   for (const agent of agents) agent.destroy();
-  await Promise.all(gateways.map(stopGateway));
+  await Promise.all(gateways.map(stopGatewayProcess));
   client.destroy();
   await dynamo.stop();
   rmSync(dataDir, { recursive: true, force: true });

@@ -14,7 +14,7 @@ import { startDynamoDbLocal } from '#lib/local/dynamodb-local.ts';
 import { BENCH_JSON_PREFIX, machine, table, verdict } from './support/common.ts';
 
 const root = join(import.meta.dirname, '..');
-const all = ['secret-get-vs-getitem', 'audit-overhead', 'kms-calls', 'bundle-size'];
+const all = ['secret-get-vs-getitem', 'audit-overhead', 'kms-calls', 'bundle-size', 'key-sign'];
 const requested = process.argv.slice(2);
 const names = requested.length > 0 ? all.filter((n) => requested.includes(n)) : all;
 
@@ -117,6 +117,24 @@ if (bundle) {
     `≤ ${bundle.target}×`,
     verdict(bundle.met.load),
   ]);
+}
+const keys = results.get('key-sign');
+if (keys) {
+  for (const s of keys.summary) {
+    const [floor, f] = Object.entries(s.floors as Figures)[0] as [string, Figures];
+    rows.push([
+      `${s.name} sign via gateway / ${floor} (in-process), p50 p99`,
+      `${f.ratio.p50.toFixed(2)}× ${f.ratio.p99.toFixed(2)}× (${s.gatewayMs.p50.toFixed(2)} / ${f.ms.p50.toFixed(2)} ms)`,
+      '(info)',
+      '-',
+    ]);
+    rows.push([
+      `${s.name} sign via gateway, ops/s seq and ${keys.concurrency} in flight / Azure`,
+      `${s.azure.sequential.toFixed(2)}× ${s.azure.concurrent.toFixed(2)}× (${s.opsPerSecond.sequential}, ${s.opsPerSecond.concurrent} / ${s.azure.opsPerSecond} ops/s)`,
+      '(info)',
+      '-',
+    ]);
+  }
 }
 
 console.log('=== summary ===');

@@ -144,3 +144,50 @@ export async function measureInterleaved<K extends string>(
   >;
   return { samples, stats, seconds };
 }
+
+export interface ThroughputStats extends LatencyStats {
+  /** Operations completed per second of wall time, over every round of this kind. */
+  readonly opsPerSecond: number;
+  /** Wall time spent on this kind, in seconds. */
+  readonly seconds: number;
+}
+
+/**
+ * Throughput with `concurrency` operations in flight: for each kind, `roundSize`
+ * operations are shared by `concurrency` workers (each starts the next as its
+ * last ends) and the round's wall time is taken. Kinds are run one at a time,
+ * in rounds whose order alternates, after a warm-up round at the same
+ * concurrency. Each operation returns its own latency (ms).
+ */
+export async function measureConcurrent<K extends string>(
+  order: readonly K[],
+  operations: Record<K, () => Promise<number>>,
+  plan: { concurrency: number; warmUp: number; rounds: number; roundSize: number },
+): Promise<Record<K, ThroughputStats>> {
+  const round = async (kind: K, count: number, into?: number[]) => {
+    let next = 0;
+    const t0 = performance.now();
+    const worker = async () => {
+      while (next < count) {
+        next++;
+        const elapsed = await operations[kind]();
+        into?.push(elapsed);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(plan.concurrency, count) }, worker));
+    return (performance.now() - t0) / 1000;
+  };
+  for (const kind of order) await round(kind, plan.warmUp);
+  const samples = Object.fromEntries(order.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  const seconds = Object.fromEntries(order.map((k) => [k, 0])) as Record<K, number>;
+  for (let r = 0; r < plan.rounds; r++) {
+    const sequence = r % 2 === 0 ? order : [...order].reverse();
+    for (const kind of sequence) seconds[kind] += await round(kind, plan.roundSize, samples[kind]);
+  }
+  return Object.fromEntries(
+    order.map((k) => [
+      k,
+      { ...latencyStats(samples[k]), opsPerSecond: samples[k].length / seconds[k], seconds: seconds[k] },
+    ]),
+  ) as Record<K, ThroughputStats>;
+}
