@@ -199,10 +199,10 @@ export const routes: readonly Route[] = [
   keys('RotateKey', 'POST', '/keys/{name}/rotate', 'rotate-key', 'rotate', 'KeyRotate', 'Make a new version with the same type and size.'),
   keys('BackupKey', 'POST', '/keys/{name}/backup', 'backup-key', 'backup', 'KeyBackup', 'Export a sealed backup of every version.'),
   keys('DeleteKey', 'DELETE', '/keys/{name}', 'delete-key', 'delete', 'KeyDelete', 'Soft-delete a key with all its versions.'),
-  keys('RestoreKey', 'POST', '/keys/restore', 'restore-key', 'restore', 'KeyRestore', 'Restore a key from a backup.'),
   keys('GetDeletedKeys', 'GET', '/deletedkeys', 'list-deleted-keys', 'list', 'KeyListDeleted', 'List soft-deleted keys.'),
   keys('GetDeletedKey', 'GET', '/deletedkeys/{name}', 'get-deleted-key', 'get', 'KeyGetDeleted', 'Get a soft-deleted key (public part).'),
   keys('PurgeDeletedKey', 'DELETE', '/deletedkeys/{name}', 'purge-deleted-key', 'purge', 'KeyPurge', 'Purge a soft-deleted key for good.'),
+  keys('RestoreKey', 'POST', '/keys/restore', 'restore-key', 'restore', 'KeyRestore', 'Restore a key from a backup.'),
   keys('RecoverDeletedKey', 'POST', '/deletedkeys/{name}/recover', 'recover-deleted-key', 'recover', 'KeyRecover', 'Recover a soft-deleted key.'),
   keys('GetRandomBytes', 'POST', '/rng', 'get-random-bytes', 'get', 'KeyRandomBytes', 'Random bytes (1 to 128) from the vault.'),
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { AuditRecord } from '#lib/audit/audit-record.ts';
@@ -27,6 +27,27 @@ const AUTHZ = '/providers/Microsoft.Authorization';
 const READER_ROLE = '21090545-7ca7-4776-b22c-e363652d74d2';
 /** A query parameter no route reads: its value must never reach a record. */
 const PROBE = 'probe';
+/** One RSA private key as a JWK, made at test time, for ImportKey. */
+const IMPORTED_JWK = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+const DIGEST = createHash('sha256').update('audited').digest().toString('base64url');
+const b64u = (text: string) => Buffer.from(text).toString('base64url');
+/** Valid bodies of the keys routes that take one. */
+const KEY_BODIES = {
+  create: JSON.stringify({ kty: 'RSA', key_size: 2048 }),
+  import: JSON.stringify({ key: IMPORTED_JWK }),
+  update: JSON.stringify({ tags: { audited: 'yes' } }),
+  encrypt: JSON.stringify({ alg: 'RSA-OAEP-256', value: b64u('audited') }),
+  sign: JSON.stringify({ alg: 'RS256', value: DIGEST }),
+  wrap: JSON.stringify({ alg: 'RSA-OAEP-256', value: randomBytes(32).toString('base64url') }),
+  /** decrypt and unwrapKey of a block no key made: still a well-formed request. */
+  opaque: JSON.stringify({ alg: 'RSA-OAEP-256', value: randomBytes(256).toString('base64url') }),
+  verify: JSON.stringify({ alg: 'RS256', digest: DIGEST, value: randomBytes(256).toString('base64url') }),
+  rotationPolicy: JSON.stringify({
+    lifetimeActions: [{ trigger: { timeAfterCreate: 'P90D' }, action: { type: 'Rotate' } }],
+    attributes: { expiryTime: 'P1Y' },
+  }),
+  random: JSON.stringify({ count: 16 }),
+};
 
 type Fixture = Awaited<ReturnType<typeof localVaultFixture>>;
 
@@ -85,7 +106,7 @@ describe('audit: every route leaves exactly one record per request', () => {
   const send = async (call: Call, expect?: Expectation): Promise<Sent> => {
     const correlationId = randomUUID();
     const probe = `probe-value-${randomBytes(8).toString('hex')}`;
-    const management = call.path.startsWith('/vaults') || call.path.startsWith('/deletedVaults');
+    const management = /^\/(vaults|deletedVaults|health)(\/|$)/.test(call.path);
     const apiVersion = call.apiVersion === undefined ? (management ? MGMT : DATA) : call.apiVersion;
     const query = [...(apiVersion === null ? [] : [`api-version=${apiVersion}`]), `${PROBE}=${probe}`].join(
       '&',
@@ -116,6 +137,26 @@ describe('audit: every route leaves exactly one record per request', () => {
   const setSecret = async (name: string) =>
     must({ method: 'PUT', path: `/secrets/${name}`, body: JSON.stringify({ value: `v-${name}` }) }, 200);
   const versionOf = (res: RawResponse): string => String(res.json().id).split('/').pop() as string;
+  const createKey = async (name: string) =>
+    must({ method: 'POST', path: `/keys/${name}/create`, body: KEY_BODIES.create }, 200);
+  const keyVersionOf = (res: RawResponse): string => String(res.json().key?.kid).split('/').pop() as string;
+  const deleteKey = (name: string) => must({ method: 'DELETE', path: `/keys/${name}` }, 200);
+  /** A key's operation (encrypt …) on its latest version, with what it needs made first. */
+  const keyOperation =
+    (operation: string, body: (name: string, version: string) => Promise<string>) =>
+    async (): Promise<SuccessCase> => {
+      const name = fresh(`k${operation.slice(0, 4)}`);
+      const version = keyVersionOf(await createKey(name));
+      return {
+        call: {
+          method: 'POST',
+          path: `/keys/${name}/${version}/${operation}`,
+          body: await body(name, version),
+        },
+        status: 200,
+        idEndsWith: `/keys/${name}/${version}`,
+      };
+    };
   const createVault = (name: string) =>
     must({ method: 'PUT', path: `/vaults/${name}`, body: JSON.stringify({}) }, 201);
   const deleteVault = (name: string) => must({ method: 'DELETE', path: `/vaults/${name}` }, 200);
@@ -240,6 +281,130 @@ describe('audit: every route leaves exactly one record per request', () => {
       await must({ method: 'DELETE', path: `/secrets/${name}` }, 200);
       return { call: { method: 'POST', path: `/deletedsecrets/${name}/recover` }, status: 200 };
     },
+    'GET /keys': async () => ({ call: { method: 'GET', path: '/keys' }, status: 200 }),
+    'POST /keys/{name}/create': async () => {
+      const name = fresh('kcre');
+      return {
+        call: { method: 'POST', path: `/keys/${name}/create`, body: KEY_BODIES.create },
+        status: 200,
+      };
+    },
+    'PUT /keys/{name}': async () => {
+      const name = fresh('kimp');
+      return {
+        call: { method: 'PUT', path: `/keys/${name}`, body: KEY_BODIES.import },
+        status: 200,
+      };
+    },
+    'GET /keys/{name}': async () => {
+      const name = fresh('kget');
+      await createKey(name);
+      return { call: { method: 'GET', path: `/keys/${name}` }, status: 200, idEndsWith: `/keys/${name}` };
+    },
+    'GET /keys/{name}/{version}': async () => {
+      const name = fresh('kgetv');
+      const version = keyVersionOf(await createKey(name));
+      return {
+        call: { method: 'GET', path: `/keys/${name}/${version}` },
+        status: 200,
+        idEndsWith: `/keys/${name}/${version}`,
+      };
+    },
+    'PATCH /keys/{name}/{version}': async () => {
+      const name = fresh('kupd');
+      const version = keyVersionOf(await createKey(name));
+      return {
+        call: { method: 'PATCH', path: `/keys/${name}/${version}`, body: KEY_BODIES.update },
+        status: 200,
+        idEndsWith: `/keys/${name}/${version}`,
+      };
+    },
+    'GET /keys/{name}/versions': async () => {
+      const name = fresh('kvers');
+      await createKey(name);
+      return { call: { method: 'GET', path: `/keys/${name}/versions` }, status: 200 };
+    },
+    'POST /keys/{name}/{version}/encrypt': keyOperation('encrypt', async () => KEY_BODIES.encrypt),
+    'POST /keys/{name}/{version}/decrypt': keyOperation('decrypt', async (name, version) => {
+      const path = `/keys/${name}/${version}/encrypt`;
+      const { value } = (await must({ method: 'POST', path, body: KEY_BODIES.encrypt }, 200)).json();
+      return JSON.stringify({ alg: 'RSA-OAEP-256', value });
+    }),
+    'POST /keys/{name}/{version}/sign': keyOperation('sign', async () => KEY_BODIES.sign),
+    'POST /keys/{name}/{version}/verify': keyOperation('verify', async (name, version) => {
+      const path = `/keys/${name}/${version}/sign`;
+      const { value } = (await must({ method: 'POST', path, body: KEY_BODIES.sign }, 200)).json();
+      return JSON.stringify({ alg: 'RS256', digest: DIGEST, value });
+    }),
+    'POST /keys/{name}/{version}/wrapkey': keyOperation('wrapkey', async () => KEY_BODIES.wrap),
+    'POST /keys/{name}/{version}/unwrapkey': keyOperation('unwrapkey', async (name, version) => {
+      const path = `/keys/${name}/${version}/wrapkey`;
+      const { value } = (await must({ method: 'POST', path, body: KEY_BODIES.wrap }, 200)).json();
+      return JSON.stringify({ alg: 'RSA-OAEP-256', value });
+    }),
+    'GET /keys/{name}/rotationpolicy': async () => {
+      const name = fresh('kgrp');
+      await createKey(name);
+      return { call: { method: 'GET', path: `/keys/${name}/rotationpolicy` }, status: 200 };
+    },
+    'PUT /keys/{name}/rotationpolicy': async () => {
+      const name = fresh('kprp');
+      await createKey(name);
+      return {
+        call: { method: 'PUT', path: `/keys/${name}/rotationpolicy`, body: KEY_BODIES.rotationPolicy },
+        status: 200,
+      };
+    },
+    'POST /keys/{name}/rotate': async () => {
+      const name = fresh('krot');
+      await createKey(name);
+      return { call: { method: 'POST', path: `/keys/${name}/rotate` }, status: 200 };
+    },
+    'POST /keys/{name}/backup': async () => {
+      const name = fresh('kbak');
+      await createKey(name);
+      return { call: { method: 'POST', path: `/keys/${name}/backup` }, status: 200 };
+    },
+    'DELETE /keys/{name}': async () => {
+      const name = fresh('kdel');
+      await createKey(name);
+      return { call: { method: 'DELETE', path: `/keys/${name}` }, status: 200 };
+    },
+    'POST /keys/restore': async () => {
+      const name = fresh('krst');
+      await createKey(name);
+      const blob = (await must({ method: 'POST', path: `/keys/${name}/backup` }, 200)).json().value;
+      await deleteKey(name);
+      await must({ method: 'DELETE', path: `/deletedkeys/${name}` }, 204);
+      return {
+        call: { method: 'POST', path: '/keys/restore', body: JSON.stringify({ value: blob }) },
+        status: 200,
+      };
+    },
+    'GET /deletedkeys': async () => ({ call: { method: 'GET', path: '/deletedkeys' }, status: 200 }),
+    'GET /deletedkeys/{name}': async () => {
+      const name = fresh('kgdel');
+      await createKey(name);
+      await deleteKey(name);
+      return { call: { method: 'GET', path: `/deletedkeys/${name}` }, status: 200 };
+    },
+    'DELETE /deletedkeys/{name}': async () => {
+      const name = fresh('kpurge');
+      await createKey(name);
+      await deleteKey(name);
+      return { call: { method: 'DELETE', path: `/deletedkeys/${name}` }, status: 204 };
+    },
+    'POST /deletedkeys/{name}/recover': async () => {
+      const name = fresh('krec');
+      await createKey(name);
+      await deleteKey(name);
+      return { call: { method: 'POST', path: `/deletedkeys/${name}/recover` }, status: 200 };
+    },
+    'POST /rng': async () => ({
+      call: { method: 'POST', path: '/rng', body: KEY_BODIES.random },
+      status: 200,
+    }),
+    'GET /health/hsm': async () => ({ call: { method: 'GET', path: '/health/hsm' }, status: 200 }),
     'PUT /vaults/{vault}': async () => {
       const vault = fresh('put');
       return { call: { method: 'PUT', path: `/vaults/${vault}`, body: JSON.stringify({}) }, status: 201 };
@@ -339,11 +504,25 @@ describe('audit: every route leaves exactly one record per request', () => {
     'Vaults_CreateOrUpdate',
     'Vaults_Update',
     'Vaults_UpdateAccessPolicy',
+    'CreateKey',
+    'ImportKey',
+    'UpdateKey',
+    'encrypt',
+    'decrypt',
+    'sign',
+    'verify',
+    'wrapKey',
+    'unwrapKey',
+    'UpdateKeyRotationPolicy',
+    'RestoreKey',
+    'GetRandomBytes',
   ]);
 
   /**
    * Routes naming one object: a request about one that does not exist answers 404.
-   * The object is unknown; everything else (vault, body) is valid.
+   * The object is unknown; everything else (vault, body) is valid. Routes that make the
+   * object they name (SetSecret, CreateKey, ImportKey) and routes naming none (lists,
+   * restores, GetRandomBytes, the vault list, HsmHealth_Get) have no such request.
    */
   const NOT_FOUND: Record<string, (route: Route) => Call | undefined> = {
     'DELETE /secrets/{name}': (r) => ({ method: 'DELETE', path: fill(r, freshValues()) }),
@@ -359,6 +538,56 @@ describe('audit: every route leaves exactly one record per request', () => {
     'GET /deletedsecrets/{name}': (r) => ({ method: 'GET', path: fill(r, freshValues()) }),
     'DELETE /deletedsecrets/{name}': (r) => ({ method: 'DELETE', path: fill(r, freshValues()) }),
     'POST /deletedsecrets/{name}/recover': (r) => ({ method: 'POST', path: fill(r, freshValues()) }),
+    'GET /keys/{name}': (r) => ({ method: 'GET', path: fill(r, freshValues()) }),
+    'GET /keys/{name}/{version}': (r) => ({ method: 'GET', path: fill(r, freshValues()) }),
+    'PATCH /keys/{name}/{version}': (r) => ({
+      method: 'PATCH',
+      path: fill(r, freshValues()),
+      body: KEY_BODIES.update,
+    }),
+    'GET /keys/{name}/versions': (r) => ({ method: 'GET', path: fill(r, freshValues()) }),
+    'POST /keys/{name}/{version}/encrypt': (r) => ({
+      method: 'POST',
+      path: fill(r, freshValues()),
+      body: KEY_BODIES.encrypt,
+    }),
+    'POST /keys/{name}/{version}/decrypt': (r) => ({
+      method: 'POST',
+      path: fill(r, freshValues()),
+      body: KEY_BODIES.opaque,
+    }),
+    'POST /keys/{name}/{version}/sign': (r) => ({
+      method: 'POST',
+      path: fill(r, freshValues()),
+      body: KEY_BODIES.sign,
+    }),
+    'POST /keys/{name}/{version}/verify': (r) => ({
+      method: 'POST',
+      path: fill(r, freshValues()),
+      body: KEY_BODIES.verify,
+    }),
+    'POST /keys/{name}/{version}/wrapkey': (r) => ({
+      method: 'POST',
+      path: fill(r, freshValues()),
+      body: KEY_BODIES.wrap,
+    }),
+    'POST /keys/{name}/{version}/unwrapkey': (r) => ({
+      method: 'POST',
+      path: fill(r, freshValues()),
+      body: KEY_BODIES.opaque,
+    }),
+    'GET /keys/{name}/rotationpolicy': (r) => ({ method: 'GET', path: fill(r, freshValues()) }),
+    'PUT /keys/{name}/rotationpolicy': (r) => ({
+      method: 'PUT',
+      path: fill(r, freshValues()),
+      body: KEY_BODIES.rotationPolicy,
+    }),
+    'POST /keys/{name}/rotate': (r) => ({ method: 'POST', path: fill(r, freshValues()) }),
+    'POST /keys/{name}/backup': (r) => ({ method: 'POST', path: fill(r, freshValues()) }),
+    'DELETE /keys/{name}': (r) => ({ method: 'DELETE', path: fill(r, freshValues()) }),
+    'GET /deletedkeys/{name}': (r) => ({ method: 'GET', path: fill(r, freshValues()) }),
+    'DELETE /deletedkeys/{name}': (r) => ({ method: 'DELETE', path: fill(r, freshValues()) }),
+    'POST /deletedkeys/{name}/recover': (r) => ({ method: 'POST', path: fill(r, freshValues()) }),
     'PATCH /vaults/{vault}': (r) => ({
       method: 'PATCH',
       path: fill(r, freshValues()),
@@ -406,6 +635,29 @@ describe('audit: every route leaves exactly one record per request', () => {
         return JSON.stringify({});
       case 'Vaults_UpdateAccessPolicy':
         return JSON.stringify({ properties: { accessPolicies: [] } });
+      case 'CreateKey':
+        return KEY_BODIES.create;
+      case 'ImportKey':
+        return KEY_BODIES.import;
+      case 'UpdateKey':
+        return KEY_BODIES.update;
+      case 'encrypt':
+        return KEY_BODIES.encrypt;
+      case 'decrypt':
+      case 'unwrapKey':
+        return KEY_BODIES.opaque;
+      case 'sign':
+        return KEY_BODIES.sign;
+      case 'verify':
+        return KEY_BODIES.verify;
+      case 'wrapKey':
+        return KEY_BODIES.wrap;
+      case 'UpdateKeyRotationPolicy':
+        return KEY_BODIES.rotationPolicy;
+      case 'RestoreKey':
+        return JSON.stringify({ value: b64u('not a backup') });
+      case 'GetRandomBytes':
+        return KEY_BODIES.random;
       default:
         return undefined;
     }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { type Route, routes } from '#lib/http/routes.ts';
 import { rawRequest } from '../support/https.ts';
@@ -23,6 +23,8 @@ import { localVaultFixture } from '../support/local-vault-fixture.ts';
 // ---------------------------------------------------------------------------------------------------------
 
 const S = 'Microsoft.KeyVault/vaults/secrets';
+const K = 'Microsoft.KeyVault/vaults/keys';
+const KRP = 'Microsoft.KeyVault/vaults/keyrotationpolicies';
 const RA = 'Microsoft.Authorization/roleAssignments';
 const RD = 'Microsoft.Authorization/roleDefinitions';
 
@@ -47,6 +49,45 @@ const EVERY_SECRET_ACTION = [
   RECOVER_SECRET,
   PURGE_SECRET,
 ];
+const READ_KEY = `${K}/read`;
+const CREATE_KEY = `${K}/create/action`;
+const IMPORT_KEY = `${K}/import/action`;
+const UPDATE_KEY = `${K}/update/action`;
+const DELETE_KEY = `${K}/delete`;
+const BACKUP_KEY = `${K}/backup/action`;
+const RESTORE_KEY = `${K}/restore/action`;
+const RECOVER_KEY = `${K}/recover/action`;
+const PURGE_KEY = `${K}/purge/action`;
+const ROTATE_KEY = `${K}/rotate/action`;
+const ENCRYPT = `${K}/encrypt/action`;
+const DECRYPT = `${K}/decrypt/action`;
+const WRAP = `${K}/wrap/action`;
+const UNWRAP = `${K}/unwrap/action`;
+const SIGN = `${K}/sign/action`;
+const VERIFY = `${K}/verify/action`;
+const READ_ROTATION_POLICY = `${KRP}/read`;
+const WRITE_ROTATION_POLICY = `${KRP}/write`;
+/** What `Microsoft.KeyVault/vaults/keys/*` covers (among the actions these routes can need). */
+const EVERY_KEY_ACTION = [
+  READ_KEY,
+  CREATE_KEY,
+  IMPORT_KEY,
+  UPDATE_KEY,
+  DELETE_KEY,
+  BACKUP_KEY,
+  RESTORE_KEY,
+  RECOVER_KEY,
+  PURGE_KEY,
+  ROTATE_KEY,
+  ENCRYPT,
+  DECRYPT,
+  WRAP,
+  UNWRAP,
+  SIGN,
+  VERIFY,
+];
+/** What `Microsoft.KeyVault/vaults/keyrotationpolicies/*` covers. */
+const EVERY_ROTATION_POLICY_ACTION = [READ_ROTATION_POLICY, WRITE_ROTATION_POLICY];
 /** What `Microsoft.Authorization/*\/read` covers (roles hold it among their control-plane `actions`). */
 const AUTHORIZATION_READ = [`${RA}/read`, `${RD}/read`];
 const ROLE_ASSIGNMENT_WRITE = [`${RA}/write`, `${RA}/delete`];
@@ -55,20 +96,35 @@ const ROLE_ASSIGNMENT_WRITE = [`${RA}/write`, `${RA}/delete`];
  * The built-in roles, from Azure's role definitions (Azure's JSON, condensed to
  * the actions these routes can need):
  * - Key Vault Reader: actions Microsoft.Authorization/*\/read …; dataActions vaults/*\/read and
- *   secrets/readMetadata/action. Never a secret's value.
+ *   secrets/readMetadata/action. Never a secret's value; of keys, what vaults/*\/read matches:
+ *   keys/read and keyrotationpolicies/read.
  * - Key Vault Secrets User: no actions; dataActions secrets/getSecret/action, secrets/readMetadata/action.
  * - Key Vault Secrets Officer: actions Microsoft.Authorization/*\/read …; dataActions secrets/*.
- * - Key Vault Crypto User: no actions; dataActions on keys only (read, update, backup, encrypt …).
- * - Key Vault Administrator: actions Microsoft.Authorization/*\/read …; dataActions vaults/*.
+ *   Nothing on keys.
+ * - Key Vault Crypto Officer: actions Microsoft.Authorization/*\/read …; dataActions keys/* and
+ *   keyrotationpolicies/*. Nothing on secrets.
+ * - Key Vault Crypto User: no actions; dataActions keys/read, keys/update/action, keys/backup/action,
+ *   keys/encrypt/action, keys/decrypt/action, keys/wrap/action, keys/unwrap/action,
+ *   keys/sign/action, keys/verify/action. Not create, import, delete, rotate, restore, recover,
+ *   purge, nor the rotation policy.
+ * - Key Vault Administrator: actions Microsoft.Authorization/*\/read …; dataActions vaults/*
+ *   (every secret, key and rotation policy action).
  *   Arca extends it: with no ARM plane, the vault's administrator also writes and deletes role
  *   assignments (as a Managed HSM Administrator does). In Azure it "cannot manage role assignments".
  */
 const ROLES = {
-  reader: [READ_METADATA, ...AUTHORIZATION_READ],
+  reader: [READ_METADATA, READ_KEY, READ_ROTATION_POLICY, ...AUTHORIZATION_READ],
   secretsUser: [GET_SECRET, READ_METADATA],
   secretsOfficer: [...EVERY_SECRET_ACTION, ...AUTHORIZATION_READ],
-  cryptoUser: [] as string[],
-  administrator: [...EVERY_SECRET_ACTION, ...AUTHORIZATION_READ, ...ROLE_ASSIGNMENT_WRITE],
+  cryptoOfficer: [...EVERY_KEY_ACTION, ...EVERY_ROTATION_POLICY_ACTION, ...AUTHORIZATION_READ],
+  cryptoUser: [READ_KEY, UPDATE_KEY, BACKUP_KEY, ENCRYPT, DECRYPT, WRAP, UNWRAP, SIGN, VERIFY],
+  administrator: [
+    ...EVERY_SECRET_ACTION,
+    ...EVERY_KEY_ACTION,
+    ...EVERY_ROTATION_POLICY_ACTION,
+    ...AUTHORIZATION_READ,
+    ...ROLE_ASSIGNMENT_WRITE,
+  ],
 };
 
 const ROLE_IDS = {
@@ -76,6 +132,7 @@ const ROLE_IDS = {
   reader: '21090545-7ca7-4776-b22c-e363652d74d2',
   secretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
   secretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
+  cryptoOfficer: '14b46e9e-c2b7-41b4-b07b-48a6ebf60603',
   cryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424',
 };
 
@@ -84,17 +141,25 @@ const ROLE_IDS = {
 // ---------------------------------------------------------------------------------------------------------
 
 type SecretState = 'absent' | 'live' | 'deleted';
+type KeyState = 'absent' | 'live' | 'deleted';
 type VaultState = 'absent' | 'live' | 'deleted';
 
-/** One principal's world: its own secret, and (for the deployment administrator) its own vault. */
+/**
+ * One principal's world: its own secret, its own key (and whether it holds a
+ * backup of it), and (for the deployment administrator) its own vault.
+ */
 interface World {
   secret: SecretState;
+  key: KeyState;
+  keyBackup: boolean;
   vault: VaultState;
 }
 
 interface Outcome {
   readonly status: number;
   readonly secret?: SecretState;
+  readonly key?: KeyState;
+  readonly keyBackup?: boolean;
   readonly vault?: VaultState;
 }
 
@@ -102,6 +167,9 @@ interface RequestContext {
   readonly tenantId: string;
   readonly secretValue: string;
   readonly principalObjectId: string;
+  /** The body of this principal's last 200 answer of each operation (a ciphertext to decrypt …). */
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies read member by member
+  readonly answers: Readonly<Record<string, any>>;
 }
 
 interface Operation {
@@ -114,8 +182,8 @@ interface Operation {
   readonly permission: string;
   /** Data plane: the RBAC action Azure names for it. */
   readonly action?: string;
-  /** A list that a principal with object-scoped roles only may call, seeing its objects only. */
-  readonly list?: true;
+  /** A list that a principal with object-scoped roles (in this collection) only may call, seeing its objects only. */
+  readonly list?: 'secrets' | 'keys';
   readonly body?: (context: RequestContext) => string;
   /** The answer when the caller is allowed, given the state so far (routes run in table order). */
   readonly outcome: (world: World, route: Route) => Outcome;
@@ -130,6 +198,15 @@ const rbacPaths = (method: string, suffix: string, scopes = RBAC_SCOPES) =>
 const ifLive = (world: World, then: Outcome): Outcome => (world.secret === 'live' ? then : { status: 404 });
 const ifDeleted = (world: World, then: Outcome): Outcome =>
   world.secret === 'deleted' ? then : { status: 404 };
+const ifKeyLive = (world: World, then: Outcome): Outcome => (world.key === 'live' ? then : { status: 404 });
+const ifKeyDeleted = (world: World, then: Outcome): Outcome =>
+  world.key === 'deleted' ? then : { status: 404 };
+
+/** One RSA private key as a JWK, made at test time, for ImportKey. */
+const importedJwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+const DIGEST = createHash('sha256').update('the authorization matrix').digest().toString('base64url');
+/** A well-formed value no operation of this run produced: what a body falls back to. */
+const block = (bytes: number) => randomBytes(bytes).toString('base64url');
 
 /**
  * Keyed by operationId. Routes run in the table's order, so the secrets rows
@@ -144,7 +221,7 @@ const OPERATIONS: Record<string, Operation> = {
     paths: ['GET /secrets'],
     permission: 'secrets/list',
     action: READ_METADATA,
-    list: true,
+    list: 'secrets',
     outcome: () => ({ status: 200 }),
   },
   SetSecret: {
@@ -202,7 +279,7 @@ const OPERATIONS: Record<string, Operation> = {
     paths: ['GET /deletedsecrets'],
     permission: 'secrets/list',
     action: READ_METADATA,
-    list: true,
+    list: 'secrets',
     outcome: () => ({ status: 200 }),
   },
   GetDeletedSecret: {
@@ -223,6 +300,188 @@ const OPERATIONS: Record<string, Operation> = {
     permission: 'secrets/recover',
     action: RECOVER_SECRET,
     outcome: (w) => ifDeleted(w, { status: 200, secret: 'live' }),
+  },
+
+  /*
+   * Keys. Every principal's key exists when the matrix starts (the dev client made it, so that
+   * principals that cannot create keys still have one to use); {version} is its latest version.
+   * Create and import add versions, the operations use the latest, rotate adds one more, backup
+   * keeps a blob, delete soft-deletes it; purge removes it for good, so restore (the table puts
+   * it after purge for this story) brings it back from the blob, and recover then finds no
+   * deleted key: 404.
+   */
+  GetKeys: {
+    paths: ['GET /keys'],
+    permission: 'keys/list',
+    action: READ_KEY,
+    list: 'keys',
+    outcome: () => ({ status: 200 }),
+  },
+  CreateKey: {
+    paths: ['POST /keys/{name}/create'],
+    permission: 'keys/create',
+    action: CREATE_KEY,
+    body: () => JSON.stringify({ kty: 'RSA', key_size: 2048 }),
+    // A new version of a live key; a deleted key's name cannot be reused until purged or recovered.
+    outcome: (w) => (w.key === 'deleted' ? { status: 409 } : { status: 200, key: 'live' }),
+  },
+  ImportKey: {
+    paths: ['PUT /keys/{name}'],
+    permission: 'keys/import',
+    action: IMPORT_KEY,
+    body: () => JSON.stringify({ key: importedJwk }),
+    outcome: (w) => (w.key === 'deleted' ? { status: 409 } : { status: 200, key: 'live' }),
+  },
+  GetKey: {
+    paths: ['GET /keys/{name}', 'GET /keys/{name}/{version}'],
+    permission: 'keys/get',
+    action: READ_KEY,
+    outcome: (w) => ifKeyLive(w, { status: 200 }),
+  },
+  UpdateKey: {
+    paths: ['PATCH /keys/{name}/{version}'],
+    permission: 'keys/update',
+    action: UPDATE_KEY,
+    body: () => JSON.stringify({ attributes: { enabled: true }, tags: { matrix: 'yes' } }),
+    outcome: (w) => ifKeyLive(w, { status: 200 }),
+  },
+  GetKeyVersions: {
+    paths: ['GET /keys/{name}/versions'],
+    permission: 'keys/list',
+    action: READ_KEY,
+    outcome: (w) => ifKeyLive(w, { status: 200 }),
+  },
+  encrypt: {
+    paths: ['POST /keys/{name}/{version}/encrypt'],
+    permission: 'keys/encrypt',
+    action: ENCRYPT,
+    body: () => JSON.stringify({ alg: 'RSA-OAEP-256', value: Buffer.from('matrix').toString('base64url') }),
+    outcome: (w) => ifKeyLive(w, { status: 200 }),
+  },
+  decrypt: {
+    paths: ['POST /keys/{name}/{version}/decrypt'],
+    permission: 'keys/decrypt',
+    action: DECRYPT,
+    // What encrypt answered (every role that decrypts also encrypts).
+    body: ({ answers }) =>
+      JSON.stringify({ alg: 'RSA-OAEP-256', value: answers.encrypt?.value ?? block(256) }),
+    outcome: (w) => ifKeyLive(w, { status: 200 }),
+  },
+  sign: {
+    paths: ['POST /keys/{name}/{version}/sign'],
+    permission: 'keys/sign',
+    action: SIGN,
+    body: () => JSON.stringify({ alg: 'RS256', value: DIGEST }),
+    outcome: (w) => ifKeyLive(w, { status: 200 }),
+  },
+  verify: {
+    paths: ['POST /keys/{name}/{version}/verify'],
+    permission: 'keys/verify',
+    action: VERIFY,
+    // 200 whether the signature holds or not ({value: false} is an answer, not an error).
+    body: ({ answers }) =>
+      JSON.stringify({ alg: 'RS256', digest: DIGEST, value: answers.sign?.value ?? block(256) }),
+    outcome: (w) => ifKeyLive(w, { status: 200 }),
+  },
+  wrapKey: {
+    paths: ['POST /keys/{name}/{version}/wrapkey'],
+    permission: 'keys/wrapKey',
+    action: WRAP,
+    body: () => JSON.stringify({ alg: 'RSA-OAEP-256', value: block(32) }),
+    outcome: (w) => ifKeyLive(w, { status: 200 }),
+  },
+  unwrapKey: {
+    paths: ['POST /keys/{name}/{version}/unwrapkey'],
+    permission: 'keys/unwrapKey',
+    action: UNWRAP,
+    body: ({ answers }) =>
+      JSON.stringify({ alg: 'RSA-OAEP-256', value: answers.wrapKey?.value ?? block(256) }),
+    outcome: (w) => ifKeyLive(w, { status: 200 }),
+  },
+  GetKeyRotationPolicy: {
+    paths: ['GET /keys/{name}/rotationpolicy'],
+    // The access-policy permission is 'Get Rotation Policy' (getrotationpolicy); the REST
+    // reference's description says keys/get, but the permission Azure grants and checks is its own.
+    permission: 'keys/getrotationpolicy',
+    action: READ_ROTATION_POLICY,
+    // A live key without a policy of its own answers the default policy.
+    outcome: (w) => ifKeyLive(w, { status: 200 }),
+  },
+  UpdateKeyRotationPolicy: {
+    paths: ['PUT /keys/{name}/rotationpolicy'],
+    permission: 'keys/setrotationpolicy',
+    action: WRITE_ROTATION_POLICY,
+    body: () =>
+      JSON.stringify({
+        lifetimeActions: [{ trigger: { timeAfterCreate: 'P90D' }, action: { type: 'Rotate' } }],
+        attributes: { expiryTime: 'P1Y' },
+      }),
+    outcome: (w) => ifKeyLive(w, { status: 200 }),
+  },
+  RotateKey: {
+    paths: ['POST /keys/{name}/rotate'],
+    permission: 'keys/rotate',
+    action: ROTATE_KEY,
+    outcome: (w) => ifKeyLive(w, { status: 200 }),
+  },
+  BackupKey: {
+    paths: ['POST /keys/{name}/backup'],
+    permission: 'keys/backup',
+    action: BACKUP_KEY,
+    outcome: (w) => ifKeyLive(w, { status: 200, keyBackup: true }),
+  },
+  DeleteKey: {
+    paths: ['DELETE /keys/{name}'],
+    permission: 'keys/delete',
+    action: DELETE_KEY,
+    outcome: (w) => ifKeyLive(w, { status: 200, key: 'deleted' }),
+  },
+  GetDeletedKeys: {
+    paths: ['GET /deletedkeys'],
+    permission: 'keys/list',
+    action: READ_KEY,
+    list: 'keys',
+    outcome: () => ({ status: 200 }),
+  },
+  GetDeletedKey: {
+    paths: ['GET /deletedkeys/{name}'],
+    permission: 'keys/get',
+    action: READ_KEY,
+    outcome: (w) => ifKeyDeleted(w, { status: 200 }),
+  },
+  PurgeDeletedKey: {
+    paths: ['DELETE /deletedkeys/{name}'],
+    permission: 'keys/purge',
+    action: PURGE_KEY,
+    outcome: (w) => ifKeyDeleted(w, { status: 204, key: 'absent' }),
+  },
+  RestoreKey: {
+    paths: ['POST /keys/restore'],
+    permission: 'keys/restore',
+    action: RESTORE_KEY,
+    // The blob BackupKey answered; without one, well-formed base64url that is no backup (400).
+    body: ({ answers }) =>
+      JSON.stringify({
+        value: answers.BackupKey?.value ?? Buffer.from('not a backup blob').toString('base64url'),
+      }),
+    // A backup restores under its own name only while that name is free (live or deleted: 409).
+    outcome: (w) =>
+      !w.keyBackup ? { status: 400 } : w.key === 'absent' ? { status: 200, key: 'live' } : { status: 409 },
+  },
+  RecoverDeletedKey: {
+    paths: ['POST /deletedkeys/{name}/recover'],
+    permission: 'keys/recover',
+    action: RECOVER_KEY,
+    outcome: (w) => ifKeyDeleted(w, { status: 200, key: 'live' }),
+  },
+  GetRandomBytes: {
+    paths: ['POST /rng'],
+    // Azure serves it on Managed HSM only (its own rng action); Arca's table puts it under
+    // keys/get (access policies) and keys/read (roles), at vault scope: no object names it.
+    permission: 'keys/get',
+    action: READ_KEY,
+    body: () => JSON.stringify({ count: 16 }),
+    outcome: () => ({ status: 200 }),
   },
 
   RoleAssignments_Create: {
@@ -319,6 +578,12 @@ const OPERATIONS: Record<string, Operation> = {
     // Deployment administrators and audit readers (and the vault's own administrators) read its records.
     outcome: () => ({ status: 200 }),
   },
+  HsmHealth_Get: {
+    paths: ['GET /health/hsm'],
+    permission: 'vaults/read',
+    // Management plane: a deployment Reader (or above) reads the HSM's health.
+    outcome: () => ({ status: 200 }),
+  },
   Vaults_PurgeDeleted: {
     paths: ['POST /deletedVaults/{vault}/purge'],
     permission: 'vaults/purge',
@@ -335,12 +600,15 @@ interface PrincipalSpec {
   readonly label: string;
   /** The vault its data-plane requests go to: dev (RBAC) or apvault (access policies). */
   readonly vault: 'dev' | 'apvault';
-  /** The secret it works on; it does not exist when the matrix starts. */
+  /**
+   * The name of the secret and of the key it works on. The secret does not exist when the
+   * matrix starts; the key does (made by the dev client).
+   */
   readonly object: string;
   /** RBAC actions held at vault scope in dev. */
   readonly vaultWide?: readonly string[];
-  /** RBAC actions held on its own secret only (a role at scope /secrets/{object}). */
-  readonly onObject?: readonly string[];
+  /** RBAC actions held on its own secret or key only (a role at scope /secrets/{object}, /keys/{object}). */
+  readonly onObject?: { readonly secrets?: readonly string[]; readonly keys?: readonly string[] };
   /** Access-policy permissions in apvault ('secrets/get'). */
   readonly policy?: readonly string[];
   /** Deployment actions (ARCA_ADMINISTRATORS …). */
@@ -360,6 +628,12 @@ const PRINCIPALS: Record<string, PrincipalSpec> = {
     object: 'officer-obj',
     vaultWide: ROLES.secretsOfficer,
   },
+  cryptoOfficer: {
+    label: 'Crypto Officer',
+    vault: 'dev',
+    object: 'cofficer-obj',
+    vaultWide: ROLES.cryptoOfficer,
+  },
   cryptoUser: { label: 'Crypto User', vault: 'dev', object: 'crypto-obj', vaultWide: ROLES.cryptoUser },
   administrator: {
     label: 'Administrator',
@@ -367,8 +641,19 @@ const PRINCIPALS: Record<string, PrincipalSpec> = {
     object: 'admin-obj',
     vaultWide: ROLES.administrator,
   },
-  scoped: { label: 'object-scoped', vault: 'dev', object: SCOPED_OBJECT, onObject: ROLES.secretsUser },
+  scoped: {
+    label: 'object-scoped',
+    vault: 'dev',
+    object: SCOPED_OBJECT,
+    onObject: { secrets: ROLES.secretsUser, keys: ROLES.cryptoUser },
+  },
   accessPolicy: { label: 'access policy (get)', vault: 'apvault', object: 'ap-obj', policy: ['secrets/get'] },
+  keyPolicy: {
+    label: 'access policy (keys get)',
+    vault: 'apvault',
+    object: 'kp-obj',
+    policy: ['keys/get'],
+  },
   dev: {
     label: 'dev client',
     vault: 'dev',
@@ -379,9 +664,14 @@ const PRINCIPALS: Record<string, PrincipalSpec> = {
 };
 
 const routeKey = (route: Route) => `${route.method} ${route.path}`;
+/** The operations whose answer names the key's (new) latest version. */
+const KEY_VERSION_MAKERS = ['CreateKey', 'ImportKey', 'RotateKey', 'RestoreKey', 'RecoverDeletedKey'];
 
-/** The scope a data-plane route works at, for a principal's object-scoped grant: only its own secret. */
-const onOwnSecret = (route: Route) => /^\/(secrets|deletedsecrets)\/\{name\}(\/|$)/.test(route.path);
+/** The object a data-plane route works on, for a principal's object-scoped grant: its collection, if any. */
+const objectCollection = (route: Route): 'secrets' | 'keys' | undefined => {
+  const m = /^\/(secrets|deletedsecrets|keys|deletedkeys)\/\{name\}(\/|$)/.exec(route.path);
+  return m ? (m[1]?.replace('deleted', '') as 'secrets' | 'keys') : undefined;
+};
 
 function allowed(p: PrincipalSpec, route: Route, op: Operation): boolean {
   if (route.plane === 'management') return p.deployment?.includes(op.permission) ?? false;
@@ -391,8 +681,10 @@ function allowed(p: PrincipalSpec, route: Route, op: Operation): boolean {
   // apvault has no role assignment for anyone in this set.
   if (p.vault !== 'dev') return false;
   if (p.vaultWide?.includes(action)) return true;
-  const scoped = p.onObject?.includes(action) ?? false;
-  return scoped && (onOwnSecret(route) || op.list === true);
+  // A role on its own object: the routes naming that object, and the lists of its collection.
+  const own = objectCollection(route);
+  if (own && p.onObject?.[own]?.includes(action)) return true;
+  return op.list !== undefined && (p.onObject?.[op.list]?.includes(action) ?? false);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -405,6 +697,12 @@ describe('the authorization matrix: every route × every kind of principal', () 
   const objectIds = new Map<string, string>();
   const secretValues: string[] = [];
   const version = randomBytes(16).toString('hex');
+  /** The latest version of each principal's key, as the answers that made one named it. */
+  const keyVersions = new Map<string, string>();
+  const versionOfKey = (text: string) =>
+    String(JSON.parse(text).key?.kid ?? '')
+      .split('/')
+      .pop() ?? '';
 
   const send = (
     path: string,
@@ -450,9 +748,11 @@ describe('the authorization matrix: every route × every kind of principal', () 
     await assign('', ROLE_IDS.reader, 'reader');
     await assign('', ROLE_IDS.secretsUser, 'secretsUser');
     await assign('', ROLE_IDS.secretsOfficer, 'secretsOfficer');
+    await assign('', ROLE_IDS.cryptoOfficer, 'cryptoOfficer');
     await assign('', ROLE_IDS.cryptoUser, 'cryptoUser');
     await assign('', ROLE_IDS.administrator, 'administrator');
     await assign(`/secrets/${SCOPED_OBJECT}`, ROLE_IDS.secretsUser, 'scoped');
+    await assign(`/keys/${SCOPED_OBJECT}`, ROLE_IDS.cryptoUser, 'scoped');
 
     const ap = await send('/vaults/apvault?api-version=2024-11-01', dev, {
       method: 'PUT',
@@ -464,6 +764,17 @@ describe('the authorization matrix: every route × every kind of principal', () 
               tenantId: fixture.info.tenantId,
               objectId: objectIds.get('accessPolicy'),
               permissions: { secrets: ['get'] },
+            },
+            {
+              tenantId: fixture.info.tenantId,
+              objectId: objectIds.get('keyPolicy'),
+              permissions: { keys: ['get'] },
+            },
+            // The dev client only makes the apvault principals' keys (below); it runs in dev.
+            {
+              tenantId: fixture.info.tenantId,
+              objectId: objectIds.get('dev'),
+              permissions: { keys: ['create'] },
             },
           ],
         },
@@ -483,6 +794,24 @@ describe('the authorization matrix: every route × every kind of principal', () 
     }
     const deleted = await send('/secrets/decoy-deleted?api-version=7.6', dev, { method: 'DELETE' });
     assert.equal(deleted.status, 200, deleted.text);
+
+    // Every principal's key, in the vault it works in, and two decoy keys (one deleted).
+    const createKey = async (name: string, host?: string) => {
+      const res = await send(`/keys/${name}/create?api-version=7.6`, dev, {
+        method: 'POST',
+        body: JSON.stringify({ kty: 'RSA', key_size: 2048 }),
+        ...(host && { host }),
+      });
+      assert.equal(res.status, 200, `creating key ${name}: ${res.text}`);
+      return versionOfKey(res.text);
+    };
+    for (const [key, p] of Object.entries(PRINCIPALS)) {
+      const host = p.vault === 'apvault' ? `apvault.localhost:${port}` : undefined;
+      keyVersions.set(key, await createKey(p.object, host));
+    }
+    for (const name of ['decoy', 'decoy-deleted']) await createKey(name);
+    const deletedKey = await send('/keys/decoy-deleted?api-version=7.6', dev, { method: 'DELETE' });
+    assert.equal(deletedKey.status, 200, deletedKey.text);
   });
   after(() => fixture?.close());
 
@@ -511,7 +840,8 @@ describe('the authorization matrix: every route × every kind of principal', () 
   for (const [key, p] of Object.entries(PRINCIPALS)) {
     it(`${p.label}: every route answers as Azure would`, async () => {
       const token = tokens.get(key) as string;
-      const world: World = { secret: 'absent', vault: 'absent' };
+      const world: World = { secret: 'absent', key: 'live', keyBackup: false, vault: 'absent' };
+      const answers: Record<string, unknown> = {};
       const secretValue = `matrix-value-${key}-${randomBytes(8).toString('hex')}`;
       secretValues.push(secretValue);
       const managedVault = `mx${key.toLowerCase().slice(0, 8)}-${run}`;
@@ -519,6 +849,7 @@ describe('the authorization matrix: every route × every kind of principal', () 
         tenantId: fixture.info.tenantId,
         secretValue,
         principalObjectId: objectIds.get(key) as string,
+        answers,
       };
       const mismatches: string[] = [];
 
@@ -532,7 +863,8 @@ describe('the authorization matrix: every route × every kind of principal', () 
         let path = route.path;
         const values: Record<string, string> = {
           name: p.object,
-          version,
+          // A key's routes name its latest version; a secret's, one that was never made.
+          version: route.path.startsWith('/keys/') ? (keyVersions.get(key) as string) : version,
           assignment: randomUUID(),
           vault: managedVault,
           operationKind: 'add',
@@ -567,11 +899,26 @@ describe('the authorization matrix: every route × every kind of principal', () 
         }
         // Follow the model, not the server: one wrong answer shows once, not in every later cell.
         if (expected.secret) world.secret = expected.secret;
+        if (expected.key) world.key = expected.key;
+        if (expected.keyBackup) world.keyBackup = expected.keyBackup;
         if (expected.vault) world.vault = expected.vault;
+        // What later requests are made of (a ciphertext to decrypt, a backup to restore, the
+        // key's latest version) comes from the answers, as a client's would.
+        if (res.status === 200 && route.plane === 'data') {
+          try {
+            answers[route.operationId] = JSON.parse(res.text);
+          } catch {
+            mismatches.push(`${where}: a 200 whose body is not JSON: ${res.text.slice(0, 120)}`);
+            continue;
+          }
+          if (KEY_VERSION_MAKERS.includes(route.operationId)) keyVersions.set(key, versionOfKey(res.text));
+        }
 
         if (key === 'scoped' && op.list && res.status === 200) {
           const items: unknown = JSON.parse(res.text).value;
-          const ids = Array.isArray(items) ? items.map((item: { id?: string }) => String(item.id)) : [];
+          const ids = Array.isArray(items)
+            ? items.map((item: { id?: string; kid?: string }) => String(item.id ?? item.kid))
+            : [];
           const foreign = ids.filter((id) => !id.endsWith(`/${SCOPED_OBJECT}`));
           if (!Array.isArray(items)) mismatches.push(`${where}: the list has no 'value' array`);
           if (foreign.length > 0) mismatches.push(`${where}: lists objects it has no role on: ${foreign}`);
