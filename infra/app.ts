@@ -4,6 +4,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Node } from 'constructs';
 import { ArcaStack, type ArcaStackProps } from './arca-stack.ts';
+import type { HsmMode } from './constructs/key-hsm.ts';
 
 /**
  * The CDK app. Every setting is a context key (`cdk.json` "context" or
@@ -38,6 +39,26 @@ import { ArcaStack, type ArcaStackProps } from './arca-stack.ts';
  *   arca:hostedZoneId        optional, with certificateArn: alias records in that zone
  *   arca:hostedZoneName      default {vaultDomain}
  *   arca:edgeJwtAuthorizer   'true' attaches an API Gateway JWT authorizer to every route
+ *   arca:hsm                 where HSM-protected keys (RSA-HSM, EC-HSM, oct-HSM) live: 'off' (default:
+ *                            refused), 'kms' (AWS KMS asymmetric keys; the key functions get the KMS
+ *                            actions they call, on Arca's keys only) or 'pkcs11' (a CloudHSM cluster,
+ *                            see below); passed to the functions as ARCA_HSM
+ *   arca:cloudHsmClusterId   optional, with kms or pkcs11: the cluster GET /health/hsm reports (its
+ *                            function may call cloudhsm:DescribeClusters)
+ *   with arca:hsm=pkcs11 (infra/constructs/key-hsm.ts, Pkcs11Settings, says more):
+ *   arca:pkcs11LayerArn      required: a Lambda layer (arm64) with the CloudHSM Client SDK 5 PKCS#11
+ *                            library and its configuration for the cluster; Lambda has no such library
+ *   arca:pkcs11PinSecret     required: a Secrets Manager secret (name or ARN) holding the PIN
+ *                            ({crypto user}:{password}); the template holds only a dynamic reference
+ *   arca:hsmVpcId            required: the cluster's VPC; the functions that use the HSM run in it
+ *   arca:hsmSubnetIds        required, comma-separated: subnets that reach the HSMs (with a NAT gateway
+ *                            or VPC endpoints for DynamoDB, KMS, X-Ray, Logs, CloudHSM and the JWKS URL)
+ *   arca:hsmSecurityGroupIds required, comma-separated: security groups the cluster admits (TCP 2223-2225)
+ *   arca:pkcs11jsBinary      required: pkcs11js's build/Release/pkcs11.node built for Lambda (linux arm64,
+ *                            Node.js 22, the version package-lock.json pins); it replaces the one
+ *                            built on this machine in those functions' bundles
+ *   arca:pkcs11Module        default /opt/cloudhsm/lib/libcloudhsm_pkcs11.so
+ *   arca:pkcs11TokenLabel    default hsm1
  *
  * Cognito: a client gets a token with
  * `POST {TokenEndpoint} grant_type=client_credentials&scope={TokenScope}` (stack outputs; HTTP
@@ -107,6 +128,20 @@ export function propsFromContext(node: Node): ArcaStackProps {
     hostedZoneName: get('hostedZoneName'),
     // `-c` passes strings, cdk.json may hold a boolean.
     edgeJwtAuthorizer: get('edgeJwtAuthorizer') === 'true',
+    keyHsm: {
+      mode: (get('hsm') ?? 'off') as HsmMode,
+      cloudHsmClusterId: get('cloudHsmClusterId'),
+      pkcs11: {
+        modulePath: get('pkcs11Module'),
+        tokenLabel: get('pkcs11TokenLabel'),
+        pinSecret: get('pkcs11PinSecret'),
+        layerArn: get('pkcs11LayerArn'),
+        vpcId: get('hsmVpcId'),
+        subnetIds: list('hsmSubnetIds'),
+        securityGroupIds: list('hsmSecurityGroupIds'),
+        pkcs11jsBinary: get('pkcs11jsBinary'),
+      },
+    },
   };
 }
 

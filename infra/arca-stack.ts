@@ -5,6 +5,8 @@ import type { Construct } from 'constructs';
 import { handlerFiles, type Route, routes } from '#lib/http/routes.ts';
 import { AuditPipeline } from './constructs/audit-pipeline.ts';
 import { CognitoIssuer, cognitoDomainPrefix } from './constructs/cognito-issuer.ts';
+import { hsmUsesOf, KeyHsm, type KeyHsmProps } from './constructs/key-hsm.ts';
+import { KeyRotation } from './constructs/key-rotation.ts';
 import { OperationFunction } from './constructs/operation-function.ts';
 import { VaultApi } from './constructs/vault-api.ts';
 import { VaultDomain } from './constructs/vault-domain.ts';
@@ -86,6 +88,8 @@ export interface ArcaStackProps extends StackProps {
   /** Archived audit objects move to Glacier Instant Retrieval, then Deep Archive. @default 90 and 365 */
   readonly auditGlacierAfterDays?: number;
   readonly auditDeepArchiveAfterDays?: number;
+  /** Where HSM-protected keys live (ARCA_HSM) and the CloudHSM cluster the health route reports. @default off */
+  readonly keyHsm?: KeyHsmProps;
 }
 
 /** What the handlers (and the edge authorizer) check tokens against, and what the challenge says. */
@@ -151,11 +155,15 @@ export class ArcaStack extends Stack {
   readonly audit: AuditPipeline;
   /** Vault events on EventBridge: the table and audit streams' publishers, and the expiry sweep. */
   readonly events: VaultEvents;
+  /** The hourly key rotation sweep (rotation policies). */
+  readonly keyRotation: KeyRotation;
   /** The token issuer the stack made, when it was given none. */
   readonly cognito?: CognitoIssuer;
   readonly tokens: TokenSettings;
   /** By handler file, as the route table names it. */
   readonly functions: ReadonlyMap<string, OperationFunction>;
+  /** The HSM of HSM-protected keys: what the functions that reach it get. */
+  readonly keyHsm: KeyHsm;
   readonly api: VaultApi;
   readonly domain?: VaultDomain;
 
@@ -227,14 +235,18 @@ export class ArcaStack extends Stack {
       ),
     };
 
+    this.keyHsm = new KeyHsm(this, 'KeyHsm', props.keyHsm);
     const functions = new Map<string, OperationFunction>();
     for (const handlerFile of handlerFiles()) {
+      const hsmUses = hsmUsesOf(handlerFile);
       const fn = new OperationFunction(this, constructId(handlerFile), {
         handlerFile,
         projectRoot: props.projectRoot ?? repositoryRoot,
         description: functionDescription(routes.filter((r) => r.handler === handlerFile)),
-        environment,
+        environment: { ...environment, ...this.keyHsm.environment(hsmUses) },
+        ...this.keyHsm.functionOptions(hsmUses),
       });
+      this.keyHsm.grant(fn, hsmUses);
       if (isReadOnly(handlerFile)) {
         this.table.grantRead(fn);
         this.kek.grantUnwrap(fn);
@@ -252,6 +264,16 @@ export class ArcaStack extends Stack {
       auditTable: this.audit.table,
       vaultDomain: props.vaultDomain,
       projectRoot: props.projectRoot ?? repositoryRoot,
+    });
+    this.keyRotation = new KeyRotation(this, 'KeyRotation', {
+      table: this.table,
+      kek: this.kek,
+      audit: this.audit,
+      keyHsm: this.keyHsm,
+      environment,
+      projectRoot: props.projectRoot ?? repositoryRoot,
+      deadLetterQueue: this.events.failed,
+      expirySweep: this.events.sweep,
     });
 
     this.api = new VaultApi(this, 'VaultApi', {

@@ -4,6 +4,7 @@ import { parseEventsConfig, vaultUrlFor } from '#lib/events/events-config.ts';
 import { expirySweepOver, type SweepResult } from '#lib/events/expiry-sweep.ts';
 import { EventBridgePublisher } from '#lib/events/publishers/eventbridge-publisher.ts';
 import { DynamoExpiryIndex } from '#lib/store/dynamo-expiry-index.ts';
+import { DynamoKeyStore } from '#lib/store/dynamo-key-store.ts';
 
 let sweep: (() => Promise<SweepResult>) | undefined;
 
@@ -11,10 +12,13 @@ let sweep: (() => Promise<SweepResult>) | undefined;
 function containerSweep() {
   if (sweep) return sweep;
   const cfg = parseEventsConfig(process.env, ['ARCA_EVENT_BUS_NAME', 'ARCA_TABLE_NAME', 'ARCA_VAULT_DOMAIN']);
+  const dynamo = new DynamoDBClient({});
   sweep = expirySweepOver(
-    new DynamoExpiryIndex(new DynamoDBClient({}), cfg.ARCA_TABLE_NAME),
+    new DynamoExpiryIndex(dynamo, cfg.ARCA_TABLE_NAME),
     new EventBridgePublisher(new EventBridgeClient({}), cfg.ARCA_EVENT_BUS_NAME),
     vaultUrlFor(cfg.ARCA_VAULT_DOMAIN),
+    // Keys' rotation policies set their NearExpiry threshold (their Notify action).
+    new DynamoKeyStore(dynamo, cfg.ARCA_TABLE_NAME),
   );
   return sweep;
 }

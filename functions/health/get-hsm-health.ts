@@ -1,7 +1,90 @@
+import { readFileSync } from 'node:fs';
+import type { CloudHSMV2Client } from '@aws-sdk/client-cloudhsm-v2';
+import type { Config } from '#lib/config.ts';
 import { ServiceUnavailableError } from '#lib/errors.ts';
 import { managementOperation } from '#lib/http/management-operation.ts';
+import { ok } from '#lib/http/responses.ts';
+import {
+  type HsmHealthDeps,
+  type HsmHealthReport,
+  httpStatusOf,
+  makeGetHsmHealth,
+  unavailableSummary,
+} from '#lib/keys/hsm-health.ts';
+import { container } from '#lib/runtime/container.ts';
 
-// Being written (HSM health): replaced before this lands.
+/**
+ * GET /health/hsm (management plane, vaults/read): the HSM's health report
+ * (lib/keys/hsm-health.ts). 200 with the report when healthy, degraded or
+ * off; 503 with the same report and a Key Vault error when HSM keys cannot be
+ * used, so that monitors which read only the status code see it.
+ */
 export const handler = managementOperation('HsmHealth_Get', async () => {
-  throw new ServiceUnavailableError('not yet');
+  const report = await hsmHealth()();
+  if (httpStatusOf(report) === 200) return ok(report);
+  return {
+    status: 503,
+    body: { error: { code: 'ServiceUnavailable', message: unavailableSummary(report) }, ...report },
+    headers: { 'retry-after': '30' },
+  };
 });
+
+let made: (() => Promise<HsmHealthReport>) | undefined;
+
+/** The report maker of this container, wired from its configuration on first use. */
+function hsmHealth(): () => Promise<HsmHealthReport> {
+  made ??= makeGetHsmHealth(healthDeps(container().config));
+  return made;
+}
+
+function healthDeps(config: Config): HsmHealthDeps {
+  const clusterId = config.ARCA_CLOUDHSM_CLUSTER_ID;
+  return {
+    hsm: config.ARCA_HSM,
+    now: () => new Date(),
+    ...(config.ARCA_HSM === 'pkcs11' && {
+      pkcs11: { tokenLabel: config.ARCA_PKCS11_TOKEN_LABEL as string, probe: () => probeToken(config) },
+    }),
+    ...(config.ARCA_HSM === 'kms' && { kms: { region: config.AWS_REGION } }),
+    ...(config.ARCA_HSM !== 'off' &&
+      clusterId && { cloudHsm: { clusterId, describe: () => describeCluster(config, clusterId) } }),
+  };
+}
+
+/**
+ * The process's shared PKCS#11 session (the one HSM keys use; opened here if
+ * no key has opened it yet), then its token's information. Loaded on demand:
+ * pkcs11js is a native module, needed only with ARCA_HSM=pkcs11.
+ */
+async function probeToken(config: Config) {
+  const [{ sharedPkcs11Session }, { probePkcs11Token }] = await Promise.all([
+    import('#lib/keys/hsm/pkcs11-session.ts'),
+    import('#lib/keys/hsm/pkcs11-health.ts'),
+  ]);
+  const session = await sharedPkcs11Session({
+    modulePath: config.ARCA_PKCS11_MODULE as string,
+    tokenLabel: config.ARCA_PKCS11_TOKEN_LABEL as string,
+    pin: pinOf(config),
+  });
+  return probePkcs11Token(session);
+}
+
+function pinOf(config: Config): string {
+  if (config.ARCA_PKCS11_PIN) return config.ARCA_PKCS11_PIN;
+  try {
+    return readFileSync(config.ARCA_PKCS11_PIN_FILE as string, 'utf8').trim();
+  } catch {
+    throw new ServiceUnavailableError('The PKCS#11 PIN file (ARCA_PKCS11_PIN_FILE) could not be read.');
+  }
+}
+
+let cloudHsmClient: CloudHSMV2Client | undefined;
+
+async function describeCluster(config: Config, clusterId: string) {
+  const [{ CloudHSMV2Client }, { describeCloudHsmCluster }] = await Promise.all([
+    import('@aws-sdk/client-cloudhsm-v2'),
+    import('#lib/keys/hsm/cloudhsm-health.ts'),
+  ]);
+  cloudHsmClient ??= new CloudHSMV2Client({ region: config.AWS_REGION, maxAttempts: 2 });
+  return describeCloudHsmCluster(cloudHsmClient, clusterId);
+}

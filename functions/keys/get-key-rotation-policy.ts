@@ -1,7 +1,11 @@
-import { ServiceUnavailableError } from '#lib/errors.ts';
+import { ok } from '#lib/http/responses.ts';
 import { vaultOperation } from '#lib/http/vault-operation.ts';
+import { makeGetKeyRotationPolicy, rotationPolicyBundle } from '#lib/keys/rotation-policy.ts';
+import { keyUseCase } from '#lib/runtime/keys.ts';
 
-// Being written (rotation policy): replaced before this lands.
-export const handler = vaultOperation('GetKeyRotationPolicy', async () => {
-  throw new ServiceUnavailableError('not yet');
+const getPolicy = keyUseCase(makeGetKeyRotationPolicy);
+
+export const handler = vaultOperation('GetKeyRotationPolicy', async (request) => {
+  const { name, stored } = await getPolicy()(request.vault.name, request.params.name);
+  return ok(rotationPolicyBundle(request.vault.url, name, stored));
 });

@@ -1,3 +1,4 @@
+import { MAX_NOTIFY_DAYS, notifyDaysOf } from '../keys/rotation-policy.ts';
 import {
   type EventPublisher,
   type ObjectRef,
@@ -31,6 +32,11 @@ export interface ExpirySweepDeps {
   forgetNotified(eventKey: string): Promise<void>;
   /** The keys among these already marked (a cheap read that spares most conditional writes). */
   notifiedAmong?(eventKeys: readonly string[]): Promise<Set<string>>;
+  /**
+   * For key heads (by `pk`): the days before expiry their rotation policy's
+   * Notify action asks for; keys without a policy are absent.
+   */
+  notifyDaysOf?(keyPks: readonly string[]): Promise<ReadonlyMap<string, number>>;
   publish: EventPublisher['publish'];
   /** Milliseconds since the epoch. */
   now(): number;
@@ -47,8 +53,8 @@ export interface SweepResult {
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_NEAR_EXPIRY_DAYS = 30;
-/** The largest threshold an object may ask for, and so how far ahead the sweep looks. */
-export const MAX_NEAR_EXPIRY_DAYS = 90;
+/** The largest threshold an object may ask for, and so how far ahead the sweep looks (a Notify action's limit too). */
+export const MAX_NEAR_EXPIRY_DAYS = MAX_NOTIFY_DAYS;
 /**
  * How far back the sweep looks for Expired: a sweep that did not run for up
  * to a day (it runs every 15 minutes) still reports what expired meanwhile.
@@ -60,14 +66,16 @@ export const NEAR_EXPIRY_TAG = 'arca-near-expiry-days';
 const MARK_CONCURRENCY = 25;
 
 /**
- * How many days before expiry an object's NearExpiry is due: the tag
- * `arca-near-expiry-days` (whole days, 1-90), else 30.
- *
- * Keys: the rotation policy's Notify action (timeBeforeExpiry) is to supply
- * the threshold once keys are stored; this is where it goes in, ahead of the
- * tag, and the query window already spans the largest threshold it can give.
+ * How many days before expiry an object's NearExpiry is due: for a key with a
+ * rotation policy, its Notify action's timeBeforeExpiry (`policyDays`, 7-90
+ * days: lib/keys/rotation-policy.ts); else the tag `arca-near-expiry-days`
+ * (whole days, 1-90); else 30 (a key without a policy: Azure's default
+ * policy, notify 30 days before expiry).
  */
-export function thresholdFor(head: Pick<ExpiringHead, 'tags'>): number {
+export function thresholdFor(head: Pick<ExpiringHead, 'tags'>, policyDays?: number): number {
+  if (policyDays !== undefined && Number.isInteger(policyDays)) {
+    if (policyDays >= 1 && policyDays <= MAX_NEAR_EXPIRY_DAYS) return policyDays;
+  }
   const raw = head.tags?.[NEAR_EXPIRY_TAG]?.trim();
   if (raw && /^\d{1,2}$/.test(raw)) {
     const days = Number(raw);
@@ -94,10 +102,16 @@ export function makeExpirySweep(deps: ExpirySweepDeps): () => Promise<SweepResul
     const from = new Date(nowMs - EXPIRED_CATCH_UP_MS).toISOString();
     const to = new Date(nowMs + MAX_NEAR_EXPIRY_DAYS * DAY_MS).toISOString();
     const due: Array<{ key: string; event: VaultEvent }> = [];
-    for (const head of await deps.queryExpiring(from, to)) {
+    const heads = (await deps.queryExpiring(from, to)).filter(
+      (head) => !head.deleted && head.enabled && head.latestVersion,
+    );
+    const keyPks = heads.filter((head) => objectRef(head.pk)?.type === 'Key').map((head) => head.pk);
+    const policyDays =
+      deps.notifyDaysOf && keyPks.length > 0 ? await deps.notifyDaysOf(keyPks) : new Map<string, number>();
+    for (const head of heads) {
       const ref = objectRef(head.pk);
-      if (!ref || head.deleted || !head.enabled || !head.latestVersion) continue;
-      const threshold = thresholdFor(head);
+      if (!ref) continue;
+      const threshold = thresholdFor(head, policyDays.get(head.pk));
       if (head.exp <= now) due.push(expiryEvent('Expired', ref, head, 0, now, deps.vaultUrl));
       else if (head.exp - now <= threshold * 86_400) {
         due.push(expiryEvent('NearExpiry', ref, head, threshold, now, deps.vaultUrl));
@@ -134,21 +148,41 @@ export function makeExpirySweep(deps: ExpirySweepDeps): () => Promise<SweepResul
 export type ExpiryIndex = Pick<ExpirySweepDeps, 'queryExpiring' | 'markNotified' | 'forgetNotified'> &
   Required<Pick<ExpirySweepDeps, 'notifiedAmong'>>;
 
+/** Where keys' rotation policies are read (DynamoKeyStore): policy JSON by key item key. */
+export interface RotationPolicySource {
+  rotationPoliciesOf(keyPks: readonly string[]): Promise<ReadonlyMap<string, string>>;
+}
+
 /** The sweep over an expiry index, publishing through one publisher: as the Lambda and local mode run it. */
 export function expirySweepOver(
   index: ExpiryIndex,
   publisher: Pick<EventPublisher, 'publish'>,
   vaultUrl: VaultUrl,
+  policies?: RotationPolicySource,
 ): () => Promise<SweepResult> {
   return makeExpirySweep({
     queryExpiring: (from, to) => index.queryExpiring(from, to),
     notifiedAmong: (keys) => index.notifiedAmong(keys),
     markNotified: (key) => index.markNotified(key),
     forgetNotified: (key) => index.forgetNotified(key),
+    ...(policies && { notifyDaysOf: (pks) => notifyDaysFrom(policies, pks) }),
     publish: (events) => publisher.publish(events),
     now: Date.now,
     vaultUrl,
   });
+}
+
+/** The Notify thresholds (days) of the keys among these that have a rotation policy. */
+export async function notifyDaysFrom(
+  policies: RotationPolicySource,
+  keyPks: readonly string[],
+): Promise<Map<string, number>> {
+  const days = new Map<string, number>();
+  for (const [pk, json] of await policies.rotationPoliciesOf(keyPks)) {
+    const d = notifyDaysOf(json);
+    if (d !== undefined) days.set(pk, d);
+  }
+  return days;
 }
 
 function expiryEvent(

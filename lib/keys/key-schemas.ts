@@ -10,11 +10,16 @@ import { tagsSchema } from '../secrets/secret-schemas.ts';
  */
 const unixTime = z.number().int().min(0).max(253402300799);
 
-/** base64url, as Key Vault sends binary members (padding tolerated). */
+/**
+ * base64url, as Key Vault sends binary members (padding tolerated). A length
+ * of 1 mod 4 is no encoding of whole bytes (Buffer.from would quietly drop
+ * the odd character), so it is refused too.
+ */
 export const base64url = z
   .string()
   .max(1024 * 1024)
-  .regex(/^[A-Za-z0-9_-]*={0,2}$/, { message: 'must be base64url' });
+  .regex(/^[A-Za-z0-9_-]*={0,2}$/, { message: 'must be base64url' })
+  .refine((s) => s.replace(/=+$/, '').length % 4 !== 1, { message: 'must be base64url' });
 
 const keyAttributesSchema = z
   .object({

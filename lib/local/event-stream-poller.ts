@@ -13,6 +13,7 @@ import {
 } from '../events/stream-events.ts';
 import type { EventPublisher, VaultUrl } from '../events/vault-events.ts';
 import { DynamoExpiryIndex } from '../store/dynamo-expiry-index.ts';
+import { DynamoKeyStore } from '../store/dynamo-key-store.ts';
 import {
   type BatchOutcome,
   type CheckpointStore,
@@ -38,6 +39,8 @@ export interface EventPipelineOptions {
   readonly sweepIntervalMs?: number;
   /** @default 500 */
   readonly pollIntervalMs?: number;
+  /** The key rotation sweep (lib/local/key-rotation-timer.ts), run on the expiry sweep's timer. */
+  readonly keyRotation?: () => Promise<{ readonly failed: readonly { readonly problem: string }[] }>;
 }
 
 /** ARCA_SWEEP_INTERVAL_MS: whole milliseconds, at least 1000; default 60000. Fails loudly otherwise. */
@@ -54,8 +57,9 @@ export function sweepIntervalFrom(env: Record<string, string | undefined>): numb
 /**
  * Local mode's stand-in for the event functions: polls the streams of the
  * main table and of the audit table on DynamoDB Local through the same
- * mappers as functions/events/*, and runs the expiry sweep on a timer
- * (at start, then every sweepIntervalMs). Events go to `{dataDir}/events.jsonl`
+ * mappers as functions/events/*, and runs the expiry sweep (and, when
+ * given, the key rotation sweep) on a timer (at start, then every
+ * sweepIntervalMs). Events go to `{dataDir}/events.jsonl`
  * (0600) and, when a webhook is configured, to it.
  *
  * The file is the record: an event it did not take is read again from the
@@ -98,6 +102,7 @@ export function startEventPipeline(options: EventPipelineOptions): { stop(): Pro
     new DynamoExpiryIndex(dynamo, options.tableName),
     publisher,
     options.vaultUrl,
+    new DynamoKeyStore(dynamo, options.tableName),
   );
 
   const problems = new Map<string, string>();
@@ -143,6 +148,15 @@ export function startEventPipeline(options: EventPipelineOptions): { stop(): Pro
     if (result.failed.length > 0)
       throw Object.assign(new Error('unpublished'), { name: 'EventsNotPublished' });
   });
+  const { keyRotation } = options;
+  if (keyRotation) {
+    every(options.sweepIntervalMs ?? 60_000, 'key rotation sweep', async () => {
+      const result = await keyRotation();
+      // Named by the first problem, so a lasting failure is logged once, not every sweep.
+      const first = result.failed[0];
+      if (first) throw Object.assign(new Error('not rotated'), { name: first.problem });
+    });
+  }
 
   return {
     async stop() {

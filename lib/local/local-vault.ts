@@ -13,6 +13,7 @@ import { startAuditStreamPoller } from './audit-stream-poller.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 import { startEventPipeline, sweepIntervalFrom } from './event-stream-poller.ts';
 import { createGateway, loadHandlers } from './gateway.ts';
+import { localKeyRotationSweep } from './key-rotation-timer.ts';
 import { ensureLocalCa } from './local-ca.ts';
 import { configureLocalHsm } from './local-hsm.ts';
 import { LocalIssuer } from './oidc-issuer.ts';
@@ -148,6 +149,7 @@ export async function startLocalVault(options: LocalVaultOptions): Promise<Local
       vaultUrl: (vault) => `https://${vault}.localhost:${port}`,
       webhookUrl: process.env.ARCA_EVENTS_WEBHOOK_URL || undefined,
       sweepIntervalMs: sweepIntervalFrom(process.env),
+      keyRotation: localKeyRotationSweep((vault) => `https://${vault}.localhost:${port}`),
     });
     return {
       info,

@@ -9,7 +9,9 @@ export interface RouteMatch {
 /**
  * Matches a request path against the route table the way API Gateway does:
  * a literal segment beats a parameter. A trailing empty segment fills the
- * last parameter with '' (the SDKs' `GET /secrets/{name}/` means "latest").
+ * last parameter with '' (the SDKs' `GET /secrets/{name}/` means "latest"),
+ * and so does an empty {version} inside a path (a CryptographyClient made from
+ * a key name calls `/keys/{name}//sign`: the latest version).
  */
 export function matchRoute(
   routes: readonly Route[],
@@ -28,7 +30,7 @@ export function matchRoute(
       const segment = segments[i] as string;
       if (part.startsWith('{') && part.endsWith('}')) {
         params[part.slice(1, -1)] = segment;
-        return segment !== '' || i === pattern.length - 1;
+        return segment !== '' || i === pattern.length - 1 || part === '{version}';
       }
       literals++;
       return part.toLowerCase() === segment.toLowerCase();

@@ -97,9 +97,10 @@ describe('the Arca stack, with default settings', () => {
       );
     }
     assert.deepEqual([...stack.functions.keys()], handlerFiles());
-    // Four more: the audit shipper, the two event publishers and the expiry sweep, bundled the same way.
-    template.resourceCountIs('AWS::Lambda::Function', handlerFiles().length + 4);
-    assert.equal(operationFunctions(template).length, handlerFiles().length);
+    // Five more: the audit shipper, the two event publishers, the expiry sweep and the key rotation
+    // sweep, bundled the same way. The rotation sweep runs the handlers' key code, with their environment.
+    template.resourceCountIs('AWS::Lambda::Function', handlerFiles().length + 5);
+    assert.equal(operationFunctions(template).length, handlerFiles().length + 1);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -107,7 +108,11 @@ describe('the Arca stack, with default settings', () => {
       TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogGroup: Match.anyValue() },
     });
-    for (const fn of operationFunctions(template)) assert.equal(fn.Properties.Timeout, 10);
+    const timeouts = template.toJSON().Resources;
+    for (const fn of stack.functions.values()) {
+      assert.equal(timeouts[logicalId(fn.function)].Properties.Timeout, 10);
+    }
+    assert.equal(timeouts[logicalId(stack.keyRotation.sweep.function)].Properties.Timeout, 300);
   });
 
   test('gives every function an environment that lib/config.ts accepts, with the KMS keyring on the KEK', () => {
@@ -404,7 +409,7 @@ describe('the Arca stack, with deployment roles and a vault cache TTL', () => {
       'arca:vaultCacheTtlMs': '250',
     });
     const all = environments(template);
-    assert.equal(all.length, handlerFiles().length);
+    assert.equal(all.length, handlerFiles().length + 1); // and the key rotation sweep
     for (const env of all) {
       assert.equal(env.ARCA_ADMINISTRATORS, 'Admin-1,admin-group');
       assert.equal(env.ARCA_CONTRIBUTORS, 'contrib-1');
@@ -755,6 +760,108 @@ describe('the Arca stack, audit pipeline', () => {
   });
 });
 
+describe('the Arca stack, key rotation', () => {
+  const { stack, template } = synth();
+  const sweep = stack.keyRotation.sweep;
+
+  /** The actions of a role's policies, optionally only those of statements naming a resource. */
+  function roleActions(t: Template, role: IConstruct, onResource?: string): Set<string> {
+    const policies = t.findResources('AWS::IAM::Policy', { Properties: { Roles: [ref(role)] } });
+    const actions = new Set<string>();
+    for (const policy of Object.values(policies)) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) {
+        if (onResource && !refersTo(statement.Resource, onResource)) continue;
+        for (const action of [statement.Action].flat()) actions.add(action);
+      }
+    }
+    return actions;
+  }
+  const roleOf = (fn: { function: { role?: IConstruct | undefined } }) => {
+    assert.ok(fn.function.role);
+    return fn.function.role;
+  };
+
+  test('invokes the rotation sweep every hour, through a role that may invoke it (and park failures) alone', () => {
+    const fnArn = { 'Fn::GetAtt': [logicalId(sweep.function), 'Arn'] };
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Target: Match.objectLike({
+        Arn: fnArn,
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack.events.failed), 'Arn'] } },
+      }),
+    });
+    const role = stack.keyRotation.node.findChild('SchedulerRole') as IConstruct;
+    assert.deepEqual(roleActions(template, role), new Set(['lambda:InvokeFunction', 'sqs:SendMessage']));
+    assert.deepEqual(
+      roleActions(template, role, logicalId(sweep.function)),
+      new Set(['lambda:InvokeFunction']),
+    );
+    assert.deepEqual(
+      roleActions(template, role, logicalId(stack.events.failed)),
+      new Set(['sqs:SendMessage']),
+    );
+  });
+
+  test("runs RotateKey's code with RotateKey's permissions: the table, the KEK, audit records", () => {
+    const role = roleOf(sweep);
+    const rotateKey = stack.functions.get('functions/keys/rotate-key.ts');
+    assert.ok(rotateKey);
+    for (const resource of [stack.table.table, stack.kek.key, stack.audit.table]) {
+      assert.deepEqual(
+        roleActions(template, role, logicalId(resource)),
+        roleActions(template, roleOf(rotateKey), logicalId(resource)),
+        logicalId(resource),
+      );
+    }
+    assert.ok(roleActions(template, role, logicalId(stack.table.table)).has('dynamodb:PutItem'));
+    assert.deepEqual(
+      roleActions(template, role, logicalId(stack.kek.key)),
+      new Set(['kms:GenerateDataKey', 'kms:Decrypt']),
+    );
+    // The same environment as the operation functions: lib/config.ts accepts it.
+    const env = template.toJSON().Resources[logicalId(sweep.function)].Properties.Environment.Variables;
+    assert.deepEqual(env, environment(template));
+  });
+
+  test('makes HSM keys as RotateKey does when HSM keys live in KMS', () => {
+    const kms = synth({ 'arca:hsm': 'kms' });
+    const role = roleOf(kms.stack.keyRotation.sweep);
+    const rotateKey = kms.stack.functions.get('functions/keys/rotate-key.ts');
+    assert.ok(rotateKey);
+    const kmsActions = (r: IConstruct) =>
+      new Set([...roleActions(kms.template, r)].filter((a) => a.startsWith('kms:')));
+    assert.ok(kmsActions(role).has('kms:CreateKey'));
+    assert.deepEqual(kmsActions(role), kmsActions(roleOf(rotateKey)));
+    const env =
+      kms.template.toJSON().Resources[logicalId(kms.stack.keyRotation.sweep.function)].Properties.Environment
+        .Variables;
+    assert.equal(env.ARCA_HSM, 'kms');
+    // Without an HSM it gets no KMS action beyond the KEK's.
+    assert.ok(!roleActions(template, roleOf(sweep)).has('kms:CreateKey'));
+  });
+
+  test("lets the expiry sweep read rotation policies' key and policy attributes, and nothing else", () => {
+    const role = roleOf(stack.events.sweep);
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [ref(role)] } });
+    const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const reads = statements.filter((st) => [st.Action].flat().includes('dynamodb:BatchGetItem'));
+    const onKeys = reads.find((st) => JSON.stringify(st.Condition).includes('*/keys/*'));
+    assert.ok(onKeys, 'no BatchGetItem of rotation policies');
+    assert.deepEqual(onKeys.Condition, {
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['*/keys/*'] },
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'policy'] },
+      StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+    });
+    assert.deepEqual([onKeys.Action].flat(), ['dynamodb:BatchGetItem']);
+    // GetItem and Query of key items stay out of its reach.
+    for (const st of statements) {
+      if (!refersTo(st.Resource, logicalId(stack.table.table))) continue;
+      for (const action of [st.Action].flat()) assert.ok(action !== 'dynamodb:GetItem', action);
+    }
+  });
+});
+
 describe('cdk-nag AwsSolutions', () => {
   const configurations: Record<string, Record<string, unknown>> = {
     'defaults (Cognito issuer)': {},
@@ -782,4 +889,351 @@ describe('cdk-nag AwsSolutions', () => {
     new Key(stack, 'Unrotated');
     assert.throws(() => app.synth(), /AwsSolutions-KMS5/);
   });
+});
+
+describe('the Arca stack, HSM keys (arca:hsm) and the HSM health route', () => {
+  const HEALTH = 'functions/health/get-hsm-health.ts';
+  const CLUSTER = 'cluster-abcdefghijk';
+  /** Handlers that reach the HSM (infra/constructs/key-hsm.ts), and some that do not. */
+  const hsmUsers = [
+    'functions/keys/create-key.ts',
+    'functions/keys/rotate-key.ts',
+    'functions/keys/sign.ts',
+    'functions/keys/verify.ts',
+    'functions/keys/encrypt.ts',
+    'functions/keys/wrap-key.ts',
+    'functions/keys/decrypt.ts',
+    'functions/keys/unwrap-key.ts',
+    'functions/keys/purge-deleted-key.ts',
+  ];
+  const others = [
+    'functions/keys/get-key.ts',
+    'functions/keys/list-keys.ts',
+    'functions/secrets/get-secret.ts',
+  ];
+  const pkcs11 = {
+    'arca:hsm': 'pkcs11',
+    'arca:cloudHsmClusterId': CLUSTER,
+    'arca:pkcs11LayerArn': 'arn:aws:lambda:eu-west-1:111122223333:layer:cloudhsm-pkcs11:3',
+    'arca:pkcs11PinSecret': 'arca/hsm-pin',
+    'arca:hsmVpcId': 'vpc-0123456789abcdef0',
+    'arca:hsmSubnetIds': 'subnet-0123456789abcdef0,subnet-0123456789abcdef1',
+    'arca:hsmSecurityGroupIds': 'sg-0123456789abcdef0',
+    // Any file will do here (bundling is skipped); on a real synth, pkcs11.node built for Lambda.
+    'arca:pkcs11jsBinary': new URL('../../node_modules/pkcs11js/build/Release/pkcs11.node', import.meta.url)
+      .pathname,
+  };
+
+  type Statement = {
+    Action: string | string[];
+    Resource: unknown;
+    Condition?: Record<string, Record<string, unknown>>;
+  };
+  function statementsOf(stack: ArcaStack, template: Template, handlerFile: string): Statement[] {
+    const role = stack.functions.get(handlerFile)?.function.role;
+    assert.ok(role, handlerFile);
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [ref(role)] } });
+    return Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+  }
+  const withAction = (statements: Statement[], action: string) =>
+    statements.filter((s) => [s.Action].flat().includes(action));
+  /** KMS statements not on the stack's own keys (the KEK, the table key): the HSM key grants. */
+  function hsmKeyStatements(stack: ArcaStack, template: Template, handlerFile: string): Statement[] {
+    const own = [stack.kek.key, stack.table.key, stack.audit.table].map(logicalId);
+    return statementsOf(stack, template, handlerFile).filter(
+      (s) =>
+        [s.Action].flat().some((a) => a.startsWith('kms:')) && !own.some((id) => refersTo(s.Resource, id)),
+    );
+  }
+  function variables(stack: ArcaStack, template: Template, handlerFile: string): Record<string, unknown> {
+    const fn = stack.functions.get(handlerFile);
+    assert.ok(fn, handlerFile);
+    return template.toJSON().Resources[logicalId(fn.function)].Properties.Environment.Variables;
+  }
+  const fnProperties = (stack: ArcaStack, template: Template, handlerFile: string) => {
+    const fn = stack.functions.get(handlerFile);
+    assert.ok(fn, handlerFile);
+    return template.toJSON().Resources[logicalId(fn.function)].Properties;
+  };
+
+  test('by default (off): no function gets ARCA_HSM, an HSM key grant, DescribeClusters, a VPC or a layer', () => {
+    const { stack, template } = synth();
+    assert.equal(stack.keyHsm.mode, 'off');
+    for (const file of handlerFiles()) {
+      const env = variables(stack, template, file);
+      assert.equal(env.ARCA_HSM, undefined, file);
+      assert.equal(env.ARCA_PKCS11_PIN, undefined, file);
+      assert.deepEqual(hsmKeyStatements(stack, template, file), [], file);
+      assert.deepEqual(
+        withAction(statementsOf(stack, template, file), 'cloudhsm:DescribeClusters'),
+        [],
+        file,
+      );
+      const props = fnProperties(stack, template, file);
+      assert.equal(props.VpcConfig, undefined, file);
+      assert.equal(props.Layers, undefined, file);
+    }
+  });
+
+  describe('with arca:hsm=kms and a CloudHSM cluster for the health route', () => {
+    const { stack, template } = synth({ 'arca:hsm': 'kms', 'arca:cloudHsmClusterId': CLUSTER });
+    const keyArns = (s: Statement) => JSON.stringify(s.Resource).includes(':key/*');
+    const taggedByArca = (s: Statement) => s.Condition?.Null?.['aws:ResourceTag/arca:vault'] === 'false';
+
+    test('passes ARCA_HSM=kms to the functions that reach the HSM, and only to them', () => {
+      for (const file of [...hsmUsers, HEALTH])
+        assert.equal(variables(stack, template, file).ARCA_HSM, 'kms', file);
+      for (const file of others) assert.equal(variables(stack, template, file).ARCA_HSM, undefined, file);
+      const env = variables(stack, template, 'functions/keys/create-key.ts');
+      const config = parseConfig(
+        Object.fromEntries(
+          Object.entries(env).map(([k, v]) => [
+            k,
+            typeof v === 'string' ? v : `https://deployed.example/${k}`,
+          ]),
+        ),
+      );
+      assert.equal(config.ARCA_HSM, 'kms');
+    });
+
+    test('lets create-key and rotate-key create asymmetric keys of Arca’s specs only, tagged arca:vault', () => {
+      for (const file of ['functions/keys/create-key.ts', 'functions/keys/rotate-key.ts']) {
+        const statements = hsmKeyStatements(stack, template, file);
+        const [create, ...more] = withAction(statements, 'kms:CreateKey');
+        assert.ok(create && more.length === 0, file);
+        assert.deepEqual([create.Action].flat(), ['kms:CreateKey']);
+        assert.equal(create.Resource, '*');
+        const conditions = create.Condition ?? {};
+        assert.deepEqual(conditions.StringEquals?.['kms:KeyUsage'], ['SIGN_VERIFY', 'ENCRYPT_DECRYPT']);
+        assert.equal(conditions.StringEquals?.['kms:KeyOrigin'], 'AWS_KMS');
+        const specs = conditions.StringEquals?.['kms:KeySpec'] as string[];
+        assert.ok(specs.includes('RSA_2048') && specs.includes('ECC_NIST_P256'));
+        assert.ok(!specs.includes('SYMMETRIC_DEFAULT') && !specs.some((s) => s.startsWith('HMAC')));
+        assert.equal(conditions.Null?.['aws:RequestTag/arca:vault'], 'false');
+        assert.deepEqual(conditions['ForAllValues:StringEquals']?.['aws:TagKeys'], [
+          'arca:vault',
+          'arca:name',
+          'arca:version',
+        ]);
+        const [tag] = withAction(statements, 'kms:TagResource');
+        assert.ok(tag && keyArns(tag));
+        assert.equal(tag.Condition?.Null?.['aws:RequestTag/arca:vault'], 'false');
+        const actions = new Set(statements.flatMap((s) => [s.Action].flat()));
+        assert.deepEqual(
+          actions,
+          new Set([
+            'kms:CreateKey',
+            'kms:TagResource',
+            'kms:GetPublicKey',
+            'kms:DescribeKey',
+            'kms:ScheduleKeyDeletion',
+          ]),
+        );
+      }
+    });
+
+    test('lets sign, verify, decrypt, unwrap and purge use Arca’s keys only (tagged arca:vault), one action each', () => {
+      const expected: Record<string, string[]> = {
+        'functions/keys/sign.ts': ['kms:Sign'],
+        'functions/keys/verify.ts': ['kms:Verify'],
+        'functions/keys/decrypt.ts': ['kms:Decrypt'],
+        'functions/keys/unwrap-key.ts': ['kms:Decrypt'],
+        'functions/keys/purge-deleted-key.ts': ['kms:ScheduleKeyDeletion', 'kms:DescribeKey'],
+      };
+      for (const [file, actions] of Object.entries(expected)) {
+        const statements = hsmKeyStatements(stack, template, file);
+        assert.deepEqual(new Set(statements.flatMap((s) => [s.Action].flat())), new Set(actions), file);
+        for (const s of statements) {
+          assert.ok(keyArns(s), file);
+          assert.ok(taggedByArca(s), `${file}: not limited to keys tagged arca:vault`);
+          assert.equal(s.Condition?.StringEquals?.['kms:KeyOrigin'], 'AWS_KMS', file);
+        }
+      }
+      const [sign] = hsmKeyStatements(stack, template, 'functions/keys/sign.ts');
+      assert.equal(sign?.Condition?.StringEquals?.['kms:KeyUsage'], 'SIGN_VERIFY');
+      assert.equal(sign?.Condition?.StringEquals?.['kms:MessageType'], 'DIGEST');
+      const [decrypt] = hsmKeyStatements(stack, template, 'functions/keys/decrypt.ts');
+      assert.equal(decrypt?.Condition?.StringEquals?.['kms:KeyUsage'], 'ENCRYPT_DECRYPT');
+      // encrypt and wrapKey use the public key in the function; reads never reach KMS keys.
+      for (const file of ['functions/keys/encrypt.ts', 'functions/keys/wrap-key.ts', HEALTH, ...others]) {
+        assert.deepEqual(hsmKeyStatements(stack, template, file), [], file);
+      }
+    });
+
+    test('grants no KMS action on every key without a condition', () => {
+      for (const file of handlerFiles()) {
+        for (const s of hsmKeyStatements(stack, template, file)) {
+          assert.ok(
+            s.Condition && Object.keys(s.Condition).length > 0,
+            `${file}: ${JSON.stringify(s.Action)}`,
+          );
+        }
+      }
+    });
+
+    test('gives the health function cloudhsm:DescribeClusters and the cluster id, and no one else', () => {
+      const [describe, ...more] = withAction(
+        statementsOf(stack, template, HEALTH),
+        'cloudhsm:DescribeClusters',
+      );
+      assert.ok(describe && more.length === 0);
+      assert.deepEqual([describe.Action].flat(), ['cloudhsm:DescribeClusters']);
+      assert.equal(describe.Resource, '*'); // the action supports no resource-level permissions
+      assert.equal(variables(stack, template, HEALTH).ARCA_CLOUDHSM_CLUSTER_ID, CLUSTER);
+      for (const file of handlerFiles().filter((f) => f !== HEALTH)) {
+        assert.deepEqual(
+          withAction(statementsOf(stack, template, file), 'cloudhsm:DescribeClusters'),
+          [],
+          file,
+        );
+        assert.equal(variables(stack, template, file).ARCA_CLOUDHSM_CLUSTER_ID, undefined, file);
+      }
+    });
+  });
+
+  describe('with arca:hsm=pkcs11 (CloudHSM through its PKCS#11 library)', () => {
+    const { stack, template } = synth(pkcs11);
+
+    test('runs the HSM functions with the library layer, in the cluster’s subnets and security groups', () => {
+      for (const file of [...hsmUsers, HEALTH]) {
+        const props = fnProperties(stack, template, file);
+        assert.deepEqual(props.Layers, [pkcs11['arca:pkcs11LayerArn']], file);
+        assert.deepEqual(props.VpcConfig, {
+          SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+          SecurityGroupIds: ['sg-0123456789abcdef0'],
+        });
+        const env = variables(stack, template, file);
+        assert.equal(env.ARCA_HSM, 'pkcs11');
+        assert.equal(env.ARCA_PKCS11_MODULE, '/opt/cloudhsm/lib/libcloudhsm_pkcs11.so');
+        assert.equal(env.ARCA_PKCS11_TOKEN_LABEL, 'hsm1');
+        // Their environment holds the PIN: encrypted under a key of its own.
+        assert.deepEqual(props.KmsKeyArn, {
+          'Fn::GetAtt': [logicalId(stack.keyHsm.environmentKey as Key), 'Arn'],
+        });
+      }
+      for (const file of others) {
+        const props = fnProperties(stack, template, file);
+        assert.equal(props.VpcConfig, undefined, file);
+        assert.equal(props.Layers, undefined, file);
+        assert.equal(variables(stack, template, file).ARCA_PKCS11_PIN, undefined, file);
+      }
+    });
+
+    test('puts no PIN in the template: a Secrets Manager reference that CloudFormation resolves', () => {
+      const pins = new Set(
+        [...hsmUsers, HEALTH].map((file) => variables(stack, template, file).ARCA_PKCS11_PIN),
+      );
+      assert.deepEqual([...pins], ['{{resolve:secretsmanager:arca/hsm-pin:SecretString:::}}']);
+      const text = JSON.stringify(template.toJSON());
+      assert.ok(!text.includes('ARCA_PKCS11_PIN_FILE'));
+      // The functions never read the secret themselves.
+      for (const file of handlerFiles()) {
+        const actions = statementsOf(stack, template, file).flatMap((s) => [s.Action].flat());
+        assert.ok(!actions.some((a) => a.startsWith('secretsmanager:') || a.startsWith('ssm:')), file);
+      }
+      // lib/config.ts accepts the environment once the reference is resolved.
+      const env = variables(stack, template, 'functions/keys/sign.ts');
+      const config = parseConfig(
+        Object.fromEntries(
+          Object.entries(env).map(([k, v]) => [
+            k,
+            typeof v === 'string' ? v : `https://deployed.example/${k}`,
+          ]),
+        ),
+      );
+      assert.equal(config.ARCA_HSM, 'pkcs11');
+    });
+
+    test('attaches them to the VPC without a managed policy: interfaces in the given subnets only', () => {
+      template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+      const [create] = withAction(
+        statementsOf(stack, template, 'functions/keys/sign.ts'),
+        'ec2:CreateNetworkInterface',
+      );
+      const resources = JSON.stringify(create?.Resource);
+      for (const id of [
+        'subnet/subnet-0123456789abcdef0',
+        'security-group/sg-0123456789abcdef0',
+        'network-interface/*',
+      ]) {
+        assert.ok(resources.includes(id), id);
+      }
+      assert.deepEqual(
+        withAction(statementsOf(stack, template, 'functions/keys/get-key.ts'), 'ec2:CreateNetworkInterface'),
+        [],
+      );
+    });
+
+    test('gives no KMS right on HSM keys (they live in CloudHSM), and DescribeClusters to the health function', () => {
+      for (const file of hsmUsers) assert.deepEqual(hsmKeyStatements(stack, template, file), [], file);
+      assert.equal(withAction(statementsOf(stack, template, HEALTH), 'cloudhsm:DescribeClusters').length, 1);
+      assert.equal(variables(stack, template, HEALTH).ARCA_CLOUDHSM_CLUSTER_ID, CLUSTER);
+    });
+
+    test('refuses to synthesise without the layer, the PIN secret, the VPC or the native binary, saying which', () => {
+      const without = (key: string) =>
+        Object.fromEntries(Object.entries(pkcs11).filter(([k]) => k !== key)) as Record<string, unknown>;
+      for (const key of [
+        'arca:pkcs11LayerArn',
+        'arca:pkcs11PinSecret',
+        'arca:hsmVpcId',
+        'arca:hsmSubnetIds',
+        'arca:hsmSecurityGroupIds',
+        'arca:pkcs11jsBinary',
+      ]) {
+        assert.throws(
+          () => buildApp({ ...noBundling, ...without(key) }),
+          (error: Error) => error.message.includes('arca:hsm=pkcs11') && error.message.includes(key),
+          key,
+        );
+      }
+      assert.throws(
+        () => buildApp({ ...noBundling, 'arca:hsm': 'pkcs11' }),
+        /Lambda layer with the CloudHSM PKCS#11 library/,
+      );
+      assert.throws(
+        () => buildApp({ ...noBundling, ...pkcs11, 'arca:hsmSubnetIds': 'my-subnet' }),
+        /hsmSubnetIds/,
+      );
+    });
+  });
+
+  test('refuses an unknown mode, and a cluster without an HSM or that is not a cluster id', () => {
+    assert.throws(() => buildApp({ ...noBundling, 'arca:hsm': 'cloudhsm' }), /arca:hsm must be/);
+    assert.throws(
+      () => buildApp({ ...noBundling, 'arca:cloudHsmClusterId': CLUSTER }),
+      /arca:hsm to pkcs11 or kms/,
+    );
+    assert.throws(
+      () => buildApp({ ...noBundling, 'arca:hsm': 'kms', 'arca:cloudHsmClusterId': 'my-cluster' }),
+      /cloudHsmClusterId/,
+    );
+  });
+
+  for (const [name, context] of Object.entries({
+    'arca:hsm=kms with a cluster': { 'arca:hsm': 'kms', 'arca:cloudHsmClusterId': CLUSTER },
+    'arca:hsm=pkcs11': pkcs11,
+  })) {
+    test(`cdk-nag finds no unacknowledged error (${name}), with or without a known account and region`, () => {
+      const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+      for (const env of [{}, { CDK_DEFAULT_ACCOUNT: '111122223333', CDK_DEFAULT_REGION: 'eu-west-1' }]) {
+        delete process.env.CDK_DEFAULT_ACCOUNT;
+        delete process.env.CDK_DEFAULT_REGION;
+        Object.assign(process.env, env);
+        try {
+          const { stack } = buildApp({ ...noBundling, ...context });
+          const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(stack);
+          const errors = report.violations
+            .filter((v) => v.severity === 'error')
+            .map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+          assert.deepEqual(errors, [], JSON.stringify(env));
+        } finally {
+          delete process.env.CDK_DEFAULT_ACCOUNT;
+          delete process.env.CDK_DEFAULT_REGION;
+          if (saved.account !== undefined) process.env.CDK_DEFAULT_ACCOUNT = saved.account;
+          if (saved.region !== undefined) process.env.CDK_DEFAULT_REGION = saved.region;
+        }
+      }
+    });
+  }
 });

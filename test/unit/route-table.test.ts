@@ -112,6 +112,11 @@ describe('the local gateway route matcher', () => {
     assert.equal(match('GET', '/secrets/db/'), 'GetSecret {"name":"db","version":""}');
   });
 
+  it('reads an empty version inside a key operation path as the latest, never an empty name', () => {
+    assert.equal(match('POST', '/keys/k1//sign'), 'sign {"name":"k1","version":""}');
+    assert.equal(match('POST', '/keys//v1/sign'), undefined);
+  });
+
   it('tells an unknown path from a known path with the wrong method', () => {
     assert.equal(match('GET', '/nothing'), undefined);
     assert.equal(match('DELETE', '/secrets'), 'method-not-allowed');

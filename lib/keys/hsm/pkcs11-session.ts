@@ -13,6 +13,7 @@
  * BadParameterError, everything else a ServiceUnavailableError naming the
  * CKR code. Messages never carry the PIN, key material or data.
  */
+import { randomFillSync } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import { BadParameterError, KeyVaultError, ServiceUnavailableError } from '#lib/errors.ts';
 
@@ -110,6 +111,23 @@ export function translatePkcs11Error(error: unknown, operation: string, options:
 export function isSignatureInvalid(error: unknown): boolean {
   const ckr = ckrOf(error);
   return ckr === 'CKR_SIGNATURE_INVALID' || ckr === 'CKR_SIGNATURE_LEN_RANGE';
+}
+
+const scratch = Buffer.alloc(1);
+
+/**
+ * Empties this thread's OpenSSL error queue. A PKCS#11 module may run on
+ * Node's own OpenSSL: SoftHSM2 links libcrypto, and the node binary exports
+ * its OpenSSL's symbols, which the dynamic linker binds first. Whatever the
+ * module leaves on the queue (a signature that does not verify, a bad padding,
+ * a GCM tag that does not check) then makes later, unrelated Node operations
+ * on the thread fail with that stale error: parsing a software key
+ * (createPrivateKey), a TLS read or write of the local gateway. Node has no
+ * API for ERR_clear_error; its synchronous random job clears the queue when
+ * it returns, so one byte of randomness after each use of the module does.
+ */
+export function clearOpenSslErrorQueue(): void {
+  randomFillSync(scratch);
 }
 
 /** Token labels are 32 bytes, blank padded (some modules pad with NULs). */
@@ -227,6 +245,8 @@ export class Pkcs11Session {
           const ckr = ckrOf(error);
           if (ckr !== undefined && RESET_AFTER.has(ckr)) this.#disconnect();
           throw error;
+        } finally {
+          clearOpenSslErrorQueue();
         }
       } catch (error) {
         throw errors ? translatePkcs11Error(error, errors.operation, errors) : error;
@@ -271,6 +291,8 @@ export class Pkcs11Session {
       }
       releaseModule(modulePath);
       throw translatePkcs11Error(error, `open a session on token "${tokenLabel}"`);
+    } finally {
+      clearOpenSslErrorQueue();
     }
   }
 
@@ -289,6 +311,7 @@ export class Pkcs11Session {
       // Already closed.
     }
     releaseModule(this.#options.modulePath);
+    clearOpenSslErrorQueue();
   }
 }
 

@@ -1,0 +1,312 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import {
+  constants,
+  createHash,
+  createPrivateKey,
+  generateKeyPairSync,
+  publicEncrypt,
+  randomBytes,
+} from 'node:crypto';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import type { RestError } from '@azure/core-rest-pipeline';
+import type { KeyClient, KeyVaultKey } from '@azure/keyvault-keys';
+import { ck } from '#lib/keys/hsm/pkcs11-session.ts';
+import { openFixtureToken } from '../support/hsm-token.ts';
+import { rawRequest } from '../support/https.ts';
+import { assertPublicOnly, nodeRsaKey, publicKeyOf, sdkJwkOf } from '../support/keys.ts';
+import { localVaultFixture } from '../support/local-vault-fixture.ts';
+
+async function rejectsWith(promise: Promise<unknown>, status: number, code: string, message?: RegExp) {
+  await assert.rejects(promise, (error: RestError) => {
+    assert.equal(error.statusCode, status, `status of ${error.message}`);
+    assert.equal(error.code, code);
+    if (message) assert.match(error.message, message);
+    return true;
+  });
+}
+
+const poll = { intervalInMs: 50 };
+
+/**
+ * HSM-protected keys (RSA-HSM, EC-HSM, oct-HSM) on the local vault's SoftHSM2
+ * token, looked at through PKCS#11 from outside the vault's code paths: made
+ * in the token, sensitive and never extractable, destroyed at purge.
+ */
+describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
+  let fixture: Awaited<ReturnType<typeof localVaultFixture>>;
+  let client: KeyClient;
+  let token: Awaited<ReturnType<typeof openFixtureToken>>;
+
+  before(async () => {
+    fixture = await localVaultFixture();
+    client = fixture.keyClient();
+    // The vault opens the token on first use of an HSM key; make one so the token exists and is initialised.
+    await client.createEcKey('warm-up', { hsm: true });
+    token = await openFixtureToken(fixture.dataDir);
+  });
+  after(async () => {
+    await token?.close();
+    await fixture.close();
+  });
+
+  /** The handle of a key's token objects: by its public part (RSA, EC), or the one new object (oct). */
+  async function handleOf(key: KeyVaultKey, before?: Set<string>): Promise<string> {
+    const jwk = key.key;
+    let handle: string | undefined;
+    if (jwk?.kty === 'RSA-HSM') handle = await token.handleOfModulus(jwk.n as Uint8Array);
+    else if (jwk?.kty === 'EC-HSM')
+      handle = await token.handleOfPoint(jwk.x as Uint8Array, jwk.y as Uint8Array);
+    else {
+      const added = (await token.keys()).filter((k) => !before?.has(k.handle));
+      assert.equal(added.length, 1, 'one new secret key object');
+      handle = added[0]?.handle;
+    }
+    assert.match(handle ?? '', /^arca-[0-9a-f]{32}$/, `the token holds ${key.name}`);
+    return handle as string;
+  }
+
+  const handles = async () => new Set((await token.keys()).map((k) => k.handle));
+
+  async function assertNonExtractable(handle: string, secretAttribute: number) {
+    const attributes = await token.store.attributes(handle);
+    assert.deepEqual(attributes, {
+      token: true,
+      private: true,
+      sensitive: true,
+      extractable: false,
+      alwaysSensitive: true,
+      neverExtractable: true,
+    });
+    assert.equal(
+      await token.readSecretAttribute(handle, secretAttribute),
+      'CKR_ATTRIBUTE_SENSITIVE',
+      'the token refuses to hand out the key value',
+    );
+  }
+
+  it('RSA-HSM keys of 2048, 3072 and 4096 bits live in the token: CKA_SENSITIVE, not CKA_EXTRACTABLE, CKA_NEVER_EXTRACTABLE', async () => {
+    for (const size of [2048, 3072, 4096]) {
+      const key = await client.createRsaKey(`hsm-rsa-${size}`, { keySize: size, hsm: true });
+      assert.equal(key.keyType, 'RSA-HSM');
+      assertPublicOnly(key.key);
+      assert.equal(publicKeyOf(key).asymmetricKeyDetails?.modulusLength, size);
+      const handle = await handleOf(key);
+      assert.equal((await token.keys()).find((k) => k.handle === handle)?.class, 'private');
+      await assertNonExtractable(handle, ck.CKA_PRIVATE_EXPONENT);
+      assert.equal(await token.readSecretAttribute(handle, ck.CKA_PRIME_1), 'CKR_ATTRIBUTE_SENSITIVE');
+      // What the API shows is what the token holds.
+      const got = await client.getKey(`hsm-rsa-${size}`);
+      assert.deepEqual(Buffer.from(got.key?.n ?? []), Buffer.from(key.key?.n ?? []));
+      assertPublicOnly(got.key);
+    }
+  });
+
+  it('EC-HSM keys on P-256, P-256K, P-384 and P-521 live in the token, never extractable', async () => {
+    for (const curve of ['P-256', 'P-256K', 'P-384', 'P-521'] as const) {
+      const key = await client.createEcKey(`hsm-ec-${curve}`, { curve, hsm: true });
+      assert.equal(key.keyType, 'EC-HSM');
+      assert.equal(key.key?.crv, curve);
+      assertPublicOnly(key.key);
+      await assertNonExtractable(await handleOf(key), ck.CKA_VALUE);
+    }
+  });
+
+  it('oct-HSM keys of 128, 192 and 256 bits live in the token, never extractable; their JWK has no k', async () => {
+    for (const bits of [128, 192, 256]) {
+      const seen = await handles();
+      const key = await client.createOctKey(`hsm-oct-${bits}`, { keySize: bits, hsm: true });
+      assert.equal(key.keyType, 'oct-HSM');
+      assertPublicOnly(key.key);
+      assert.deepEqual(
+        Object.entries(key.key ?? {})
+          .filter(([, v]) => v !== undefined)
+          .map(([k]) => k)
+          .sort(),
+        ['keyOps', 'kid', 'kty'],
+      );
+      const handle = await handleOf(key, seen);
+      assert.equal((await token.keys()).find((k) => k.handle === handle)?.class, 'secret');
+      await assertNonExtractable(handle, ck.CKA_VALUE);
+      const raw = await rawRequest(`${fixture.info.vaultUrl}/keys/hsm-oct-${bits}?api-version=2025-07-01`, {
+        headers: { authorization: `Bearer ${await fixture.token()}` },
+      });
+      assert.equal(raw.status, 200);
+      assert.deepEqual(Object.keys(raw.json().key).sort(), ['key_ops', 'kid', 'kty']);
+    }
+  });
+
+  it('keeps every version of a rotated HSM key in the token; delete and recover keep them, purge destroys them all', async () => {
+    const first = await client.createRsaKey('hsm-purged', { hsm: true });
+    const second = await client.rotateKey('hsm-purged');
+    assert.equal(second.keyType, 'RSA-HSM');
+    const seen = await handles();
+    const oct = await client.createOctKey('hsm-oct-purged', { hsm: true });
+    const all = [await handleOf(first), await handleOf(second), await handleOf(oct, seen)];
+    assert.equal(new Set(all).size, 3);
+    for (const handle of all.slice(0, 2))
+      assert.equal(await token.objectCount(handle), 2, 'private and public object');
+    assert.equal(await token.objectCount(all[2] as string), 1);
+
+    // The old version still decrypts what was sealed for it.
+    const ciphertext = publicEncrypt(
+      { key: publicKeyOf(first), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+      Buffer.from('older'),
+    );
+    const opened = await fixture
+      .cryptoClient(first.id as string)
+      .decrypt({ algorithm: 'RSA-OAEP', ciphertext });
+    assert.equal(Buffer.from(opened.result).toString(), 'older');
+
+    for (const name of ['hsm-purged', 'hsm-oct-purged'])
+      await (await client.beginDeleteKey(name, poll)).pollUntilDone();
+    for (const handle of all)
+      assert.ok((await token.objectCount(handle)) > 0, 'a soft-deleted key keeps its material');
+    await (await client.beginRecoverDeletedKey('hsm-purged', poll)).pollUntilDone();
+    const wrapped = await fixture
+      .cryptoClient(second)
+      .unwrapKey(
+        'RSA-OAEP-256',
+        publicEncrypt(
+          { key: publicKeyOf(second), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+          Buffer.alloc(32, 9),
+        ),
+      );
+    assert.deepEqual(Buffer.from(wrapped.result), Buffer.alloc(32, 9));
+
+    await (await client.beginDeleteKey('hsm-purged', poll)).pollUntilDone();
+    await client.purgeDeletedKey('hsm-purged');
+    await client.purgeDeletedKey('hsm-oct-purged');
+    for (const handle of all) {
+      assert.equal(await token.objectCount(handle), 0, 'purge destroys every object of every version');
+      await assert.rejects(token.store.attributes(handle), { code: 'KeyNotFound' });
+    }
+    await rejectsWith(client.getDeletedKey('hsm-purged'), 404, 'KeyNotFound');
+  });
+
+  it('leaves no object in the token when a create fails after the key was made', async () => {
+    await client.createRsaKey('hsm-deleted-name', { hsm: true });
+    await (await client.beginDeleteKey('hsm-deleted-name', poll)).pollUntilDone();
+    const seen = await handles();
+    await rejectsWith(client.createRsaKey('hsm-deleted-name', { hsm: true }), 409, 'Conflict');
+    await rejectsWith(client.createOctKey('hsm-deleted-name', { hsm: true }), 409, 'Conflict');
+    assert.deepEqual(await handles(), seen, 'the key made for the refused version was destroyed again');
+  });
+
+  it('refuses to import into the HSM with a 400 saying HSM keys are generated there, and backups of HSM keys', async () => {
+    const rsa = nodeRsaKey(2048);
+    const seen = await handles();
+    await rejectsWith(
+      client.importKey('hsm-import', sdkJwkOf(rsa.jwk), { hardwareProtected: true }),
+      400,
+      'BadParameter',
+      /HSM-protected keys are generated inside the HSM/,
+    );
+    await rejectsWith(
+      client.importKey('hsm-import', { ...sdkJwkOf(rsa.jwk), kty: 'RSA-HSM' }),
+      400,
+      'BadParameter',
+      /generated inside the HSM/,
+    );
+    assert.deepEqual(await handles(), seen);
+    await rejectsWith(client.getKey('hsm-import'), 404, 'KeyNotFound');
+
+    // A backup could only name the HSM objects, which purge destroys: refused, saying why.
+    await rejectsWith(client.backupKey('hsm-rsa-2048'), 400, 'BadParameter', /never leaves the HSM/);
+    await client.createRsaKey('mixed', { keySize: 2048 });
+    await client.createRsaKey('mixed', { keySize: 2048, hsm: true });
+    await rejectsWith(client.backupKey('mixed'), 400, 'BadParameter', /HSM-protected/);
+  });
+
+  it("keeps the process's other cryptography working after the HSM refuses input (OpenSSL error queue)", async () => {
+    const rsa = await client.getKey('hsm-rsa-2048');
+    const oct = await client.getKey('hsm-oct-256');
+    const software = await client.createRsaKey('software-after-hsm');
+    const local = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = local.privateKey.export({ format: 'pem', type: 'pkcs8' });
+    const digest = createHash('sha256').update('x').digest();
+    const failures: (() => Promise<unknown>)[] = [
+      async () =>
+        assert.equal(
+          (await fixture.cryptoClient(rsa).verify('RS256', digest, randomBytes(256))).result,
+          false,
+        ),
+      () => fixture.cryptoClient(rsa).decrypt({ algorithm: 'RSA1_5', ciphertext: randomBytes(256) }),
+      () => fixture.cryptoClient(rsa).decrypt({ algorithm: 'RSA-OAEP', ciphertext: randomBytes(256) }),
+      () => fixture.cryptoClient(oct).unwrapKey('A256KW', randomBytes(40)),
+      () =>
+        fixture.cryptoClient(oct).decrypt({
+          algorithm: 'A256GCM',
+          ciphertext: randomBytes(20),
+          iv: randomBytes(12),
+          authenticationTag: randomBytes(16),
+        }),
+    ];
+    for (const fail of failures) {
+      await fail().catch((e: RestError) => assert.equal(e.statusCode, 400, e.message));
+      // A software key is parsed (createPrivateKey) for each operation, in the same process as the HSM.
+      const signature = await fixture.cryptoClient(software).sign('RS256', digest);
+      assert.equal(signature.result.length, 256);
+      assert.ok(createPrivateKey(pem), 'node:crypto in this process is unaffected');
+    }
+  });
+
+  it('a standard-tier vault refuses HSM key types with 400; software keys work there', async () => {
+    const base = fixture.info.vaultUrl;
+    const headers = { authorization: `Bearer ${await fixture.token()}`, 'content-type': 'application/json' };
+    const created = await rawRequest(`${base}/vaults/std-keys?api-version=2024-11-01`, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ properties: { sku: { family: 'A', name: 'standard' } } }),
+    });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.json().properties.sku.name, 'standard');
+    const host = { ...headers, host: `std-keys.localhost:${fixture.vault.port}` };
+    const call = (method: string, path: string, body: unknown) =>
+      rawRequest(`${base}${path}?api-version=2025-07-01`, {
+        method,
+        headers: host,
+        body: JSON.stringify(body),
+      });
+    const seen = await handles();
+    for (const body of [
+      { kty: 'RSA-HSM', key_size: 2048 },
+      { kty: 'EC-HSM', crv: 'P-256' },
+      { kty: 'oct-HSM', key_size: 256 },
+    ]) {
+      const res = await call('POST', '/keys/tiered/create', body);
+      assert.equal(res.status, 400, res.text);
+      assert.equal(res.json().error.code, 'BadParameter');
+      assert.match(res.json().error.message, /premium/);
+    }
+    const local = nodeRsaKey(2048);
+    const imported = await call('PUT', '/keys/tiered', { key: local.jwk, Hsm: true });
+    assert.equal(imported.status, 400);
+    assert.match(imported.json().error.message, /premium/);
+    assert.deepEqual(await handles(), seen, 'nothing was made in the HSM');
+    const software = await call('POST', '/keys/tiered/create', { kty: 'RSA', key_size: 2048 });
+    assert.equal(software.status, 200, software.text);
+    assert.ok(
+      software.json().key.kid.startsWith(`https://std-keys.localhost:${fixture.vault.port}/keys/tiered/`),
+    );
+    const ec = await call('POST', '/keys/tiered-ec/create', { kty: 'EC', crv: 'P-384' });
+    assert.equal(ec.status, 200, ec.text);
+  });
+
+  it('with ARCA_HSM=off, HSM key types are refused with a 400 saying how to enable them; software keys work', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, '..', 'support', 'hsm-off-probe.ts')],
+      { env: process.env, timeout: 120_000 },
+    );
+    const answers = JSON.parse(stdout.trim().split('\n').pop() as string);
+    for (const kty of ['RSA-HSM', 'EC-HSM', 'oct-HSM']) {
+      assert.equal(answers[kty].status, 400, kty);
+      assert.equal(answers[kty].code, 'BadParameter');
+      assert.match(answers[kty].message, /not enabled in this deployment: set ARCA_HSM to pkcs11/);
+    }
+    assert.equal(answers.RSA.status, 200);
+  });
+});
