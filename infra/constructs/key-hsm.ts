@@ -109,6 +109,7 @@ const HSM_USES: Readonly<Record<string, readonly HsmUse[]>> = {
   'functions/keys/decrypt.ts': ['decrypt'],
   'functions/keys/unwrap-key.ts': ['decrypt'],
   'functions/keys/purge-deleted-key.ts': ['destroy'],
+  'functions/vaults/purge-deleted-vault.ts': ['destroy'],
   'functions/health/get-hsm-health.ts': ['health'],
 };
 

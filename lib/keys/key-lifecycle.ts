@@ -86,3 +86,43 @@ export function makePurgeDeletedKey(deps: Pick<KeysDeps, 'store' | 'barrier' | '
     }
   };
 }
+
+/**
+ * A vault's purge: finds the HSM material of every key of the vault (live or
+ * deleted, every version) while the items still name it, and returns what
+ * destroys it, to run once the items are gone (best effort, as for one key).
+ */
+export function makeVaultHsmKeys(deps: Pick<KeysDeps, 'store' | 'barrier' | 'backends'>) {
+  return async (vault: string): Promise<() => Promise<void>> => {
+    const found: { facts: ReturnType<typeof decodeFacts>; part: Buffer }[] = [];
+    for (const list of [
+      deps.store.listSecrets.bind(deps.store),
+      deps.store.listDeletedSecrets.bind(deps.store),
+    ]) {
+      let token: string | undefined;
+      do {
+        const page = await list(vault, { maxResults: 25, ...(token && { token }) });
+        for (const key of page.items) {
+          for (const version of await deps.store.versionsOf(vault, key.name)) {
+            const facts = decodeFacts(version.facts);
+            if (facts.protection === 'software') continue;
+            const part = await deps.barrier.open(
+              version.sealed,
+              keySealContext(vault, version.name, version.version),
+            );
+            found.push({ facts, part });
+          }
+        }
+        token = page.nextToken;
+      } while (token);
+    }
+    return async () => {
+      if (found.length === 0) return;
+      const backend = await deps.backends.hsm().catch(() => undefined);
+      for (const { facts, part } of found) {
+        await backend?.destroy(facts, part).catch(() => undefined);
+        part.fill(0);
+      }
+    };
+  };
+}

@@ -15,6 +15,14 @@ export function vaultManagement<F>(make: (deps: VaultDeps) => F): () => F {
       newId: randomUUID,
       forget: (name) => c.vaults.forget(name),
       tenantId: c.config.ARCA_TENANT_ID,
+      // Loaded on use: only a vault's purge reaches its keys.
+      hsmKeysOf: async (vault) => {
+        const [{ makeVaultHsmKeys }, { keysDeps }] = await Promise.all([
+          import('../keys/key-lifecycle.ts'),
+          import('./keys.ts'),
+        ]);
+        return makeVaultHsmKeys(keysDeps())(vault);
+      },
     });
     return made;
   };

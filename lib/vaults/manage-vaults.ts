@@ -17,6 +17,11 @@ export interface VaultDeps {
   readonly forget: (name: string) => void;
   /** The deployment's tenant: a new vault's default. */
   readonly tenantId: string;
+  /**
+   * Purge only: finds the HSM material of the vault's keys before its items
+   * go, and returns what destroys it once they are gone.
+   */
+  readonly hsmKeysOf?: (vault: string) => Promise<() => Promise<void>>;
 }
 
 const DAY = 86_400;
@@ -203,8 +208,10 @@ export function makePurgeVault(deps: VaultDeps) {
         'PurgeProtected',
       );
     }
+    const destroyHsmKeys = await deps.hsmKeysOf?.(name);
     await deps.store.purge(name, audit);
     deps.forget(name);
+    await destroyHsmKeys?.();
   };
 }
 

@@ -295,6 +295,47 @@ describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
     assert.equal(ec.status, 200, ec.text);
   });
 
+  it("purging a vault destroys its keys' HSM material, live and deleted, every version", async () => {
+    const base = fixture.info.vaultUrl;
+    const headers = { authorization: `Bearer ${await fixture.token()}`, 'content-type': 'application/json' };
+    const manage = (method: string, path: string, body?: unknown) =>
+      rawRequest(`${base}${path}?api-version=2024-11-01`, {
+        method,
+        headers,
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+    const created = await manage('PUT', '/vaults/hsm-purge', {
+      properties: { sku: { family: 'A', name: 'premium' } },
+    });
+    assert.equal(created.status, 201, created.text);
+    const host = { ...headers, host: `hsm-purge.localhost:${fixture.vault.port}` };
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await rawRequest(`${base}${path}?api-version=2025-07-01`, {
+        method,
+        headers: host,
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+      assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${res.text}`);
+      return res;
+    };
+    const seen = await handles();
+    await call('POST', '/keys/kept/create', { kty: 'RSA-HSM', key_size: 2048 });
+    await call('POST', '/keys/kept/rotate');
+    await call('POST', '/keys/gone/create', { kty: 'EC-HSM', crv: 'P-256' });
+    await call('DELETE', '/keys/gone');
+    await call('POST', '/keys/soft/create', { kty: 'RSA', key_size: 2048 });
+    const made = [...(await handles())].filter((h) => !seen.has(h));
+    assert.equal(made.length, 3, 'two versions of kept and one of gone live in the token');
+
+    assert.equal((await manage('DELETE', '/vaults/hsm-purge')).status, 200);
+    for (const handle of made)
+      assert.ok((await token.objectCount(handle)) > 0, 'a deleted vault keeps its keys');
+    const purged = await manage('POST', '/deletedVaults/hsm-purge/purge');
+    assert.equal(purged.status, 200, purged.text);
+    for (const handle of made)
+      assert.equal(await token.objectCount(handle), 0, `${handle} destroyed with its vault`);
+  });
+
   it('with ARCA_HSM=off, HSM key types are refused with a 400 saying how to enable them; software keys work', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
