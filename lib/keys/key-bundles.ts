@@ -1,5 +1,5 @@
 import type { Deletion, SecretSummary, SecretVersionMeta } from '../secrets/model.ts';
-import { recoveryLevel, type VaultView } from '../secrets/secret-bundles.ts';
+import { bundleAttributes, type VaultView } from '../secrets/secret-bundles.ts';
 import { decodeFacts } from './key-facts.ts';
 
 /**
@@ -8,19 +8,10 @@ import { decodeFacts } from './key-facts.ts';
  * that could put d, p, q, dp, dq, qi or k in it.
  */
 
-function attributes(vault: VaultView, meta: SecretVersionMeta) {
-  const a = meta.attributes;
-  return {
-    enabled: a.enabled,
-    ...(a.nbf !== undefined && { nbf: a.nbf }),
-    ...(a.exp !== undefined && { exp: a.exp }),
-    created: a.created,
-    updated: a.updated,
-    recoveryLevel: recoveryLevel(vault.retentionDays, vault.purgeProtection),
-    recoverableDays: vault.retentionDays,
-    exportable: false,
-  };
-}
+const attributes = (vault: VaultView, meta: SecretVersionMeta) => ({
+  ...bundleAttributes(vault, meta),
+  exportable: false,
+});
 
 const kidOf = (vault: VaultView, meta: SecretVersionMeta, withVersion = true) =>
   `${vault.url}/keys/${meta.name}${withVersion ? `/${meta.version}` : ''}`;

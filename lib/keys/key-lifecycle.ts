@@ -1,50 +1,21 @@
 import type { AuditEntry } from '../audit/audit-log.ts';
-import { ForbiddenError } from '../errors.ts';
-import type { RetentionSettings } from '../secrets/delete-secret.ts';
+import {
+  lookupDeleted,
+  makeDeleteSecret,
+  makeGetDeletedSecret,
+  makeRecoverDeletedSecret,
+  type RetentionSettings,
+  requirePurgeAllowed,
+} from '../secrets/delete-secret.ts';
 import { decodeFacts } from './key-facts.ts';
-import { deletedKeyNotFound, keyNotFound, lookupDeletedKeyName, lookupKeyName } from './key-names.ts';
+import { deletedKeyNotFound, KEY_NAMES } from './key-names.ts';
 import { type KeysDeps, keySealContext } from './keys-deps.ts';
 
-const DAY = 86_400;
-
-/** Soft-deletes a key with all its versions; it stays recoverable for the retention period. */
-export function makeDeleteKey(deps: Pick<KeysDeps, 'store' | 'now'>) {
-  return async (
-    vault: string,
-    rawName: string | undefined,
-    settings: RetentionSettings,
-    audit?: AuditEntry,
-  ) => {
-    const name = lookupKeyName(rawName);
-    const now = deps.now();
-    const head = await deps.store.softDelete(
-      vault,
-      name,
-      { deletedDate: now, scheduledPurgeDate: now + settings.retentionDays * DAY },
-      audit,
-    );
-    if (!head) throw keyNotFound(name);
-    return head;
-  };
-}
-
-export function makeGetDeletedKey(deps: Pick<KeysDeps, 'store'>) {
-  return async (vault: string, rawName: string | undefined) => {
-    const name = lookupDeletedKeyName(rawName);
-    const head = await deps.store.getHead(vault, name);
-    if (!head?.deletion) throw deletedKeyNotFound(name);
-    return head;
-  };
-}
-
-export function makeRecoverDeletedKey(deps: Pick<KeysDeps, 'store'>) {
-  return async (vault: string, rawName: string | undefined, audit?: AuditEntry) => {
-    const name = lookupDeletedKeyName(rawName);
-    const head = await deps.store.recover(vault, name, audit);
-    if (!head) throw deletedKeyNotFound(name);
-    return head;
-  };
-}
+/** Soft delete, get deleted and recover: the secrets' use cases, named for keys. */
+export const makeDeleteKey = (deps: Pick<KeysDeps, 'store' | 'now'>) => makeDeleteSecret(deps, KEY_NAMES);
+export const makeGetDeletedKey = (deps: Pick<KeysDeps, 'store'>) => makeGetDeletedSecret(deps, KEY_NAMES);
+export const makeRecoverDeletedKey = (deps: Pick<KeysDeps, 'store'>) =>
+  makeRecoverDeletedSecret(deps, KEY_NAMES);
 
 /**
  * Purges a deleted key: its items go, then the HSM material of HSM versions
@@ -59,16 +30,10 @@ export function makePurgeDeletedKey(deps: Pick<KeysDeps, 'store' | 'barrier' | '
     settings: RetentionSettings,
     audit?: AuditEntry,
   ) => {
-    const name = lookupDeletedKeyName(rawName);
+    const name = lookupDeleted(KEY_NAMES, rawName ?? '');
     const head = await deps.store.getHead(vault, name);
     if (!head?.deletion) throw deletedKeyNotFound(name);
-    if (settings.purgeProtection && deps.now() < head.deletion.scheduledPurgeDate) {
-      throw new ForbiddenError(
-        `Operation purge is not allowed on key ${name}: the vault has purge protection, and its retention ends ` +
-          `at ${new Date(head.deletion.scheduledPurgeDate * 1000).toISOString()}.`,
-        'PurgeProtected',
-      );
-    }
+    requirePurgeAllowed(KEY_NAMES, name, head.deletion, settings, deps.now());
     const versions = await deps.store.versionsOf(vault, name);
     if (!(await deps.store.purge(vault, name, audit))) throw deletedKeyNotFound(name);
     for (const version of versions) {

@@ -1,5 +1,6 @@
 import { BadParameterError, NotFoundError } from '../errors.ts';
 import { SECRET_NAME_PATTERN, SECRET_VERSION_PATTERN } from '../secrets/model.ts';
+import type { ObjectNames } from '../secrets/names.ts';
 
 /** Key names and versions follow the same rules as secrets' (1-127 of 0-9, a-z, A-Z, '-'; 32 hex). */
 export const KEY_NAME_PATTERN = SECRET_NAME_PATTERN;
@@ -42,8 +43,9 @@ export function deletedKeyNotFound(name: string): NotFoundError {
   return new NotFoundError('KeyNotFound', `Deleted Key not found: ${name.slice(0, 127)}`);
 }
 
-/** A deleted key's name: one that cannot exist is not found among the deleted. */
-export function lookupDeletedKeyName(name: string | undefined): string {
-  if (!name || !KEY_NAME_PATTERN.test(name)) throw deletedKeyNotFound(name ?? '');
-  return name;
-}
+export const KEY_NAMES: ObjectNames = {
+  label: 'key',
+  lookup: lookupKeyName,
+  notFound: keyNotFound,
+  deletedNotFound: deletedKeyNotFound,
+};

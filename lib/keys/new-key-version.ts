@@ -1,5 +1,6 @@
 import type { AuditEntry } from '../audit/audit-log.ts';
 import type { SecretVersion } from '../secrets/model.ts';
+import { newVersionAttributes } from '../secrets/set-secret.ts';
 import type { KeyBackend, MadeKey } from './key-backends.ts';
 import { encodeFacts } from './key-facts.ts';
 import { type KeysDeps, keySealContext } from './keys-deps.ts';
@@ -32,13 +33,7 @@ export async function storeNewKeyVersion(
     const key: SecretVersion = {
       name,
       version,
-      attributes: {
-        enabled: attrs?.enabled ?? true,
-        ...(attrs?.nbf != null && { nbf: attrs.nbf }),
-        ...(attrs?.exp != null && { exp: attrs.exp }),
-        created: now,
-        updated: now,
-      },
+      attributes: newVersionAttributes(attrs, now),
       ...(extra.tags != null && { tags: extra.tags }),
       facts: encodeFacts(made.facts),
       sealed,

@@ -37,3 +37,19 @@ export function secretNotFound(name: string, version?: string): NotFoundError {
 export function deletedSecretNotFound(name: string): NotFoundError {
   return new NotFoundError('SecretNotFound', `Deleted Secret not found: ${name.slice(0, 127)}`);
 }
+
+/** How the versioned-object use cases name and look up one kind of object (secrets, keys). */
+export interface ObjectNames {
+  readonly label: 'secret' | 'key';
+  /** A name being looked up: one that cannot exist is simply not found. */
+  readonly lookup: (name: string | undefined) => string;
+  readonly notFound: (name: string, version?: string) => Error;
+  readonly deletedNotFound: (name: string) => Error;
+}
+
+export const SECRET_NAMES: ObjectNames = {
+  label: 'secret',
+  lookup: lookupSecretName,
+  notFound: secretNotFound,
+  deletedNotFound: deletedSecretNotFound,
+};

@@ -14,7 +14,8 @@ export function recoveryLevel(retentionDays: number, purgeProtection: boolean): 
   return purgeProtection ? level : `${level}+Purgeable`;
 }
 
-function attributes(vault: VaultView, meta: SecretVersionMeta) {
+/** The attributes of a version as bundles show them (secrets, keys). */
+export function bundleAttributes(vault: VaultView, meta: SecretVersionMeta) {
   const a = meta.attributes;
   return {
     enabled: a.enabled,
@@ -30,7 +31,7 @@ function attributes(vault: VaultView, meta: SecretVersionMeta) {
 function common(vault: VaultView, meta: SecretVersionMeta, withVersion: boolean) {
   return {
     id: `${vault.url}/secrets/${meta.name}${withVersion ? `/${meta.version}` : ''}`,
-    attributes: attributes(vault, meta),
+    attributes: bundleAttributes(vault, meta),
     ...(meta.contentType !== undefined && { contentType: meta.contentType }),
     ...(meta.tags !== undefined && { tags: meta.tags }),
     ...(meta.managed !== undefined && { managed: meta.managed }),

@@ -18,15 +18,7 @@ import { openFixtureToken } from '../support/hsm-token.ts';
 import { rawRequest } from '../support/https.ts';
 import { assertPublicOnly, nodeRsaKey, publicKeyOf, sdkJwkOf } from '../support/keys.ts';
 import { localVaultFixture } from '../support/local-vault-fixture.ts';
-
-async function rejectsWith(promise: Promise<unknown>, status: number, code: string, message?: RegExp) {
-  await assert.rejects(promise, (error: RestError) => {
-    assert.equal(error.statusCode, status, `status of ${error.message}`);
-    assert.equal(error.code, code);
-    if (message) assert.match(error.message, message);
-    return true;
-  });
-}
+import { rejectsWith } from '../support/sdk-errors.ts';
 
 const poll = { intervalInMs: 50 };
 

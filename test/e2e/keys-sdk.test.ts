@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
 import { constants, createHash, privateDecrypt, publicEncrypt, randomBytes, sign, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { RestError } from '@azure/core-rest-pipeline';
 import type { DeletedKey, KeyClient, KeyProperties, KeyVaultKey } from '@azure/keyvault-keys';
 import { assertPublicOnly, nodeEcKey, nodeRsaKey, publicKeyOf, sdkJwkOf } from '../support/keys.ts';
 import { localVaultFixture } from '../support/local-vault-fixture.ts';
-
-/** Asserts the SDK raised a RestError with this status and Key Vault error code. */
-async function rejectsWith(promise: Promise<unknown>, status: number, code: string, message?: RegExp) {
-  await assert.rejects(promise, (error: RestError) => {
-    assert.equal(error.statusCode, status, `status of ${error.message}`);
-    assert.equal(error.code, code);
-    if (message) assert.match(error.message, message);
-    return true;
-  });
-}
+import { rejectsWith } from '../support/sdk-errors.ts';
 
 const poll = { intervalInMs: 50 };
 const VERSION = /^[0-9a-f]{32}$/;

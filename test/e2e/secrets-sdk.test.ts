@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RestError } from '@azure/core-rest-pipeline';
 import type { SecretClient } from '@azure/keyvault-secrets';
 import { localVaultFixture } from '../support/local-vault-fixture.ts';
-
-/** Asserts the SDK raised a RestError with this status and Key Vault error code. */
-async function rejectsWith(promise: Promise<unknown>, status: number, code: string) {
-  await assert.rejects(promise, (error: RestError) => {
-    assert.equal(error.statusCode, status, `status of ${error.message}`);
-    assert.equal(error.code, code);
-    return true;
-  });
-}
+import { rejectsWith } from '../support/sdk-errors.ts';
 
 const poll = { intervalInMs: 50 };
 

@@ -222,7 +222,9 @@ describe('LocalIssuer', () => {
   });
 
   it('refuses a wrong secret with 401 invalid_client, and never echoes it', async () => {
-    const wrongSecret = `${client.clientSecret.slice(0, -1)}A`;
+    // Change the last character (to one it is not: a secret that already ends in 'A' would stay right).
+    const last = client.clientSecret.slice(-1);
+    const wrongSecret = `${client.clientSecret.slice(0, -1)}${last === 'A' ? 'B' : 'A'}`;
     const fields = { grant_type: 'client_credentials', client_id: client.clientId, scope: VAULT_SCOPE };
     const response = await tokenRequest(issuer, { ...fields, client_secret: wrongSecret });
     assert.equal(response?.status, 401);
