@@ -1,14 +1,14 @@
-import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Duration } from 'aws-cdk-lib';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { POLICY_NOTICE_ATTRIBUTES } from '#lib/store/dynamo-key-store.ts';
 import type { AuditPipeline } from './audit-pipeline.ts';
 import type { HsmUse, KeyHsm } from './key-hsm.ts';
 import { OperationFunction } from './operation-function.ts';
+import { sweepSchedule } from './sweep-schedule.ts';
 import type { VaultKek } from './vault-kek.ts';
 import type { VaultTable } from './vault-table.ts';
 
@@ -62,35 +62,13 @@ export class KeyRotation extends Construct {
     props.table.grantReadWrite(this.sweep);
     props.kek.grantWrapAndUnwrap(this.sweep);
     props.audit.grantWriteAndQuery(this.sweep);
-    this.schedule = this.sweepSchedule(props.interval ?? Duration.hours(1), props.deadLetterQueue);
+    this.schedule = sweepSchedule(this, {
+      sweep: this.sweep.function,
+      interval: props.interval ?? Duration.hours(1),
+      description: 'the key rotation sweep (rotation policies)',
+      deadLetterQueue: props.deadLetterQueue,
+    });
     grantPolicyNotices(props.table, props.expirySweep);
-  }
-
-  /** Through a role of its own that may invoke the sweep and nothing else. */
-  private sweepSchedule(interval: Duration, deadLetterQueue: IQueue): Schedule {
-    const stack = Stack.of(this);
-    const role = new Role(this, 'SchedulerRole', {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-    });
-    const fnId = stack.getLogicalId(this.sweep.function.node.defaultChild as CfnElement);
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
-      reason:
-        "lambda:InvokeFunction on the rotation sweep's versions and aliases (grantInvoke); that one function only.",
-    });
-    return new Schedule(this, 'SweepSchedule', {
-      schedule: ScheduleExpression.rate(interval),
-      description: 'Arca: the key rotation sweep (rotation policies)',
-      // A sweep that missed its slot is replaced by the next one, which rotates what is still due.
-      target: new LambdaInvoke(this.sweep.function, {
-        role,
-        retryAttempts: 2,
-        maxEventAge: interval,
-        deadLetterQueue,
-      }),
-    });
   }
 }
 

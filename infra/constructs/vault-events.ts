@@ -1,15 +1,15 @@
-import { type Acknowledgment, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { type Acknowledgment, Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
-import { type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type CfnFunction, FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { expiryIndex, HEAD_SK, VERSION_SK_PREFIX } from '#lib/store/table-schema.ts';
 import { OperationFunction } from './operation-function.ts';
+import { sweepSchedule } from './sweep-schedule.ts';
 import type { VaultTable } from './vault-table.ts';
 
 export interface VaultEventsProps {
@@ -123,7 +123,12 @@ export class VaultEvents extends Construct {
     // A sweep marks and publishes every object due in the window; give it room beyond the handlers' 10 s.
     (this.sweep.function.node.defaultChild as CfnFunction).timeout = 120;
     this.grantExpirySweep(props.table, this.sweep);
-    this.schedule = this.sweepSchedule();
+    this.schedule = sweepSchedule(this, {
+      sweep: this.sweep.function,
+      interval: Duration.minutes(15),
+      description: 'the expiry sweep (NearExpiry and Expired events)',
+      deadLetterQueue: this.failed,
+    });
 
     for (const publisher of [this.tableEvents, this.accessDenied, this.sweep]) {
       this.bus.grantPutEventsTo(publisher);
@@ -136,33 +141,6 @@ export class VaultEvents extends Construct {
           '(xray:PutTraceSegments) neither.',
       });
     }
-  }
-
-  /** Every 15 minutes, through a role of its own that may invoke the sweep and nothing else. */
-  private sweepSchedule(): Schedule {
-    const stack = Stack.of(this);
-    const role = new Role(this, 'SchedulerRole', {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-    });
-    const fnId = stack.getLogicalId(this.sweep.function.node.defaultChild as CfnElement);
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
-      reason:
-        "lambda:InvokeFunction on the sweep function's versions and aliases (grantInvoke); that one function only.",
-    });
-    return new Schedule(this, 'SweepSchedule', {
-      schedule: ScheduleExpression.rate(Duration.minutes(15)),
-      description: 'Arca: the expiry sweep (NearExpiry and Expired events)',
-      // A sweep that missed its slot is worthless once the next one runs.
-      target: new LambdaInvoke(this.sweep.function, {
-        role,
-        retryAttempts: 2,
-        maxEventAge: Duration.minutes(15),
-        deadLetterQueue: this.failed,
-      }),
-    });
   }
 
   /**

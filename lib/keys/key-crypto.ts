@@ -2,7 +2,13 @@ import { BadParameterError, ForbiddenError } from '../errors.ts';
 import type { SecretVersion } from '../secrets/model.ts';
 import { findLiveKeyVersion } from './get-key.ts';
 import { decodeFacts, type KeyFacts } from './key-facts.ts';
-import type { EncryptionAlgorithm, KeyOperations, SignatureAlgorithm } from './key-operations.ts';
+import {
+  ENCRYPTION_ALGORITHMS,
+  type EncryptionAlgorithm,
+  type KeyOperations,
+  SIGNATURE_ALGORITHMS,
+  type SignatureAlgorithm,
+} from './key-operations.ts';
 import { type KeysDeps, keySealContext } from './keys-deps.ts';
 
 export type CryptoOperation = 'encrypt' | 'decrypt' | 'wrapKey' | 'unwrapKey' | 'sign' | 'verify';
@@ -10,43 +16,22 @@ export type CryptoOperation = 'encrypt' | 'decrypt' | 'wrapKey' | 'unwrapKey' | 
 /** Operations that make new protected data: refused outside the key's validity period. */
 const NEEDS_VALIDITY: ReadonlySet<CryptoOperation> = new Set(['encrypt', 'wrapKey', 'sign']);
 
-const ENCRYPTION_ALGORITHMS = new Set([
-  'RSA1_5',
-  'RSA-OAEP',
-  'RSA-OAEP-256',
-  'A128KW',
-  'A192KW',
-  'A256KW',
-  'A128GCM',
-  'A192GCM',
-  'A256GCM',
-]);
-const SIGNATURE_ALGORITHMS = new Set([
-  'PS256',
-  'PS384',
-  'PS512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'ES256',
-  'ES256K',
-  'ES384',
-  'ES512',
-]);
+const ENCRYPTIONS: ReadonlySet<string> = new Set(ENCRYPTION_ALGORITHMS);
+const SIGNATURES: ReadonlySet<string> = new Set(SIGNATURE_ALGORITHMS);
 
 export function requireEncryptionAlgorithm(alg: string): EncryptionAlgorithm {
-  if (!ENCRYPTION_ALGORITHMS.has(alg)) {
+  if (!ENCRYPTIONS.has(alg)) {
     throw new BadParameterError(
-      `alg must be one of ${[...ENCRYPTION_ALGORITHMS].join(', ')}; ${alg.slice(0, 32)} is not supported.`,
+      `alg must be one of ${ENCRYPTION_ALGORITHMS.join(', ')}; ${alg.slice(0, 32)} is not supported.`,
     );
   }
   return alg as EncryptionAlgorithm;
 }
 
 export function requireSignatureAlgorithm(alg: string): SignatureAlgorithm {
-  if (!SIGNATURE_ALGORITHMS.has(alg)) {
+  if (!SIGNATURES.has(alg)) {
     throw new BadParameterError(
-      `alg must be one of ${[...SIGNATURE_ALGORITHMS].join(', ')}; ${alg.slice(0, 32)} is not supported.`,
+      `alg must be one of ${SIGNATURE_ALGORITHMS.join(', ')}; ${alg.slice(0, 32)} is not supported.`,
     );
   }
   return alg as SignatureAlgorithm;

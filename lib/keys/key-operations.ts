@@ -12,28 +12,32 @@
 export type KeyType = 'RSA' | 'RSA-HSM' | 'EC' | 'EC-HSM' | 'oct-HSM';
 export type CurveName = 'P-256' | 'P-256K' | 'P-384' | 'P-521';
 
-export type EncryptionAlgorithm =
-  | 'RSA1_5'
-  | 'RSA-OAEP'
-  | 'RSA-OAEP-256'
-  | 'A128KW'
-  | 'A192KW'
-  | 'A256KW'
-  | 'A128GCM'
-  | 'A192GCM'
-  | 'A256GCM';
+export const ENCRYPTION_ALGORITHMS = [
+  'RSA1_5',
+  'RSA-OAEP',
+  'RSA-OAEP-256',
+  'A128KW',
+  'A192KW',
+  'A256KW',
+  'A128GCM',
+  'A192GCM',
+  'A256GCM',
+] as const;
+export type EncryptionAlgorithm = (typeof ENCRYPTION_ALGORITHMS)[number];
 
-export type SignatureAlgorithm =
-  | 'PS256'
-  | 'PS384'
-  | 'PS512'
-  | 'RS256'
-  | 'RS384'
-  | 'RS512'
-  | 'ES256'
-  | 'ES256K'
-  | 'ES384'
-  | 'ES512';
+export const SIGNATURE_ALGORITHMS = [
+  'PS256',
+  'PS384',
+  'PS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'ES256',
+  'ES256K',
+  'ES384',
+  'ES512',
+] as const;
+export type SignatureAlgorithm = (typeof SIGNATURE_ALGORITHMS)[number];
 
 /** The public part of a key, as a JWK (never a private member). */
 export interface PublicJwk {

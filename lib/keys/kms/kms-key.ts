@@ -8,13 +8,14 @@ import {
   VerifyCommand,
 } from '@aws-sdk/client-kms';
 import { BadParameterError, ServiceUnavailableError } from '#lib/errors.ts';
-import type {
-  CurveName,
-  EncryptionAlgorithm,
-  EncryptResult,
-  KeyOperations,
-  PublicJwk,
-  SignatureAlgorithm,
+import {
+  type CurveName,
+  ENCRYPTION_ALGORITHMS,
+  type EncryptionAlgorithm,
+  type EncryptResult,
+  type KeyOperations,
+  type PublicJwk,
+  type SignatureAlgorithm,
 } from '../key-operations.ts';
 import { derToRawEcdsa, rawToDerEcdsa } from './ecdsa-signature.ts';
 import { callKms, kmsErrorName, translateKmsError } from './kms-errors.ts';
@@ -62,17 +63,7 @@ const OAEP: Readonly<
   'RSA-OAEP-256': { kms: 'RSAES_OAEP_SHA_256', hash: 'sha256', hashLength: 32 },
 };
 
-const KNOWN_ENCRYPTION: ReadonlySet<string> = new Set<EncryptionAlgorithm>([
-  'RSA1_5',
-  'RSA-OAEP',
-  'RSA-OAEP-256',
-  'A128KW',
-  'A192KW',
-  'A256KW',
-  'A128GCM',
-  'A192GCM',
-  'A256GCM',
-]);
+const KNOWN_ENCRYPTION: ReadonlySet<string> = new Set(ENCRYPTION_ALGORITHMS);
 
 /**
  * One HSM-protected key version held as an AWS KMS asymmetric key. Private
