@@ -32,7 +32,8 @@ describe('vault events, locally', () => {
   };
 
   before(async () => {
-    fixture = await localVaultFixture();
+    // A short sweep interval, so the expiry sweep runs within the test's wait.
+    fixture = await localVaultFixture({ ARCA_SWEEP_INTERVAL_MS: '1000' });
   });
   after(() => fixture.close());
 
@@ -50,6 +51,29 @@ describe('vault events, locally', () => {
     await waitFor((e) => e.eventType === 'Arca.KeyVault.SecretRecovered' && e.data.ObjectName === 'evented');
     assert.ok(!readFileSync(file(), 'utf8').includes('event-canary-value'), 'events carry no value');
     assert.equal(statSync(file()).mode & 0o777, 0o600);
+  });
+
+  it('publishes KeyNewVersionCreated for a created and a rotated key, and KeyNearExpiry from the sweep', async () => {
+    const keys = fixture.keyClient();
+    const created = await keys.createEcKey('evented-key', { curve: 'P-256' });
+    const first = await waitFor(
+      (e) => e.eventType === 'Microsoft.KeyVault.KeyNewVersionCreated' && e.data.ObjectName === 'evented-key',
+    );
+    assert.equal(first.data.Version, created.properties.version);
+    const rotated = await keys.rotateKey('evented-key');
+    await waitFor(
+      (e) =>
+        e.eventType === 'Microsoft.KeyVault.KeyNewVersionCreated' &&
+        e.data.ObjectName === 'evented-key' &&
+        e.data.Version === rotated.properties.version,
+    );
+    // Expiring in 10 days: inside the default 30-day notice, so the next sweep tells.
+    const soon = new Date(Date.now() + 10 * 86_400_000);
+    const expiring = await keys.createRsaKey('expiring-key', { expiresOn: soon });
+    const near = await waitFor(
+      (e) => e.eventType === 'Microsoft.KeyVault.KeyNearExpiry' && e.data.ObjectName === 'expiring-key',
+    );
+    assert.equal(near.data.Version, expiring.properties.version);
   });
 
   it('publishes AccessDenied for a refused request', async () => {
