@@ -41,6 +41,7 @@ import {
 } from '#lib/errors.ts';
 import type { CurveName, PublicJwk, SignatureAlgorithm } from '#lib/keys/key-operations.ts';
 import { derToRawEcdsa, rawToDerEcdsa } from '#lib/keys/kms/ecdsa-signature.ts';
+import { kmsBackend } from '#lib/keys/kms/kms-backend.ts';
 import { KmsKey } from '#lib/keys/kms/kms-key.ts';
 import {
   type CreatedKmsKey,
@@ -1026,5 +1027,71 @@ describe('KMS error translation', () => {
     const { key } = await newKey({ kty: 'EC-HSM' });
     kms.on(SignCommand).rejects(Object.assign(new Error('boom'), { name: 'weird name with spaces: secret' }));
     await rejectsWith(key.sign('ES256', randomBytes(32)), ServiceUnavailableError, /\(unknown error\)/);
+  });
+});
+
+describe('kmsBackend (the KeyBackend port over KMS keys)', () => {
+  const ids = { vault: 'dev', name: 'k', version: randomBytes(16).toString('hex') };
+
+  it('creates an EC-HSM version whose facts hold the public key KMS reports, and signs there', async () => {
+    const backend = kmsBackend(client);
+    const made = await backend.create({ kty: 'EC-HSM', crv: 'P-256', keyOps: ['sign', 'verify'] }, ids);
+    assert.equal(made.facts.kty, 'EC-HSM');
+    assert.equal(made.facts.protection, 'kms');
+    assert.equal(made.facts.crv, 'P-256');
+    assert.deepEqual(made.facts.keyOps, ['sign', 'verify']);
+    const part = JSON.parse(made.privatePart.toString('utf8'));
+    const fake = keys.get(part.keyId);
+    assert.ok(fake, 'the private part names the KMS key, not key material');
+    assert.equal(part.keyUsage, 'SIGN_VERIFY');
+    assert.equal(made.facts.x, jwkOf(fake.publicKey).x);
+    assert.equal(made.facts.y, jwkOf(fake.publicKey).y);
+
+    const key = await backend.open(made.facts, made.privatePart);
+    const digest = createHash('sha256').update('through the port').digest();
+    const signature = await key.sign('ES256', digest);
+    assert.equal(signature.length, 64, 'raw r||s');
+    assert.ok(
+      nodeVerify(
+        'sha256',
+        Buffer.from('through the port'),
+        { key: fake.publicKey, dsaEncoding: 'ieee-p1363' },
+        signature,
+      ),
+    );
+    assert.equal(kms.commandCalls(SignCommand)[0]?.args[0].input.KeyId, part.keyId);
+  });
+
+  it('makes an RSA-HSM encryption key when key_ops ask for it; KMS decrypts what node encrypted', async () => {
+    const backend = kmsBackend(client);
+    const made = await backend.create(
+      { kty: 'RSA-HSM', keySize: 2048, keyOps: ['encrypt', 'decrypt', 'wrapKey', 'unwrapKey'] },
+      ids,
+    );
+    assert.equal(made.facts.keySize, 2048);
+    const key = await backend.open(made.facts, made.privatePart);
+    const fake = keys.get(JSON.parse(made.privatePart.toString('utf8')).keyId);
+    const ciphertext = publicEncrypt(
+      { key: fake?.publicKey as KeyObject, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+      Buffer.from('sealed for KMS'),
+    );
+    assert.equal((await key.decrypt('RSA-OAEP-256', ciphertext)).toString(), 'sealed for KMS');
+  });
+
+  it('refuses oct-HSM (no raw AES key wrap in KMS) before any KMS call', async () => {
+    await assert.rejects(
+      kmsBackend(client).create({ kty: 'oct-HSM', keySize: 256, keyOps: ['wrapKey'] }, ids),
+      (error: KeyVaultError) => error instanceof BadParameterError && /AWS KMS/.test(error.message),
+    );
+    assert.equal(kms.commandCalls(CreateKeyCommand).length, 0);
+  });
+
+  it('destroys by scheduling the KMS key for deletion after the shortest window', async () => {
+    const backend = kmsBackend(client);
+    const made = await backend.create({ kty: 'EC-HSM', crv: 'P-384', keyOps: ['sign', 'verify'] }, ids);
+    await backend.destroy(made.facts, made.privatePart);
+    const call = kms.commandCalls(ScheduleKeyDeletionCommand)[0]?.args[0].input;
+    assert.equal(call?.KeyId, JSON.parse(made.privatePart.toString('utf8')).keyId);
+    assert.equal(call?.PendingWindowInDays, 7);
   });
 });
