@@ -1,4 +1,5 @@
 import { ok } from '#lib/http/responses.ts';
+import { accessRoutes } from '#lib/http/routes/access-routes.ts';
 import { vaultOperation } from '#lib/http/vault-operation.ts';
 import { vaultUseCase } from '#lib/runtime/vault-use-case.ts';
 import { makeDeleteRoleAssignment } from '#lib/vaults/role-assignments.ts';
@@ -6,7 +7,7 @@ import { roleAssignmentResource } from '#lib/vaults/role-resources.ts';
 
 const deleteRoleAssignment = vaultUseCase(makeDeleteRoleAssignment);
 
-export const handler = vaultOperation('RoleAssignments_Delete', async (request) => {
+export const handler = vaultOperation(accessRoutes, 'RoleAssignments_Delete', async (request) => {
   const removed = await deleteRoleAssignment()(
     request.vault.name,
     request.objectScope ?? '/',

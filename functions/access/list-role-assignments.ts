@@ -1,4 +1,5 @@
 import { ok } from '#lib/http/responses.ts';
+import { accessRoutes } from '#lib/http/routes/access-routes.ts';
 import { vaultOperation } from '#lib/http/vault-operation.ts';
 import { vaultUseCase } from '#lib/runtime/vault-use-case.ts';
 import { makeListRoleAssignments } from '#lib/vaults/role-assignments.ts';
@@ -6,7 +7,7 @@ import { roleAssignmentResource } from '#lib/vaults/role-resources.ts';
 
 const listRoleAssignments = vaultUseCase(makeListRoleAssignments);
 
-export const handler = vaultOperation('RoleAssignments_ListForScope', async (request) => {
+export const handler = vaultOperation(accessRoutes, 'RoleAssignments_ListForScope', async (request) => {
   const assignments = await listRoleAssignments()(
     request.vault.name,
     request.objectScope ?? '/',

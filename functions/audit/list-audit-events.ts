@@ -2,13 +2,14 @@ import { auditQueryFrom } from '#lib/audit/audit-query.ts';
 import { ServiceUnavailableError } from '#lib/errors.ts';
 import { managementOperation } from '#lib/http/management-operation.ts';
 import { ok } from '#lib/http/responses.ts';
+import { managementRoutes } from '#lib/http/routes/management-routes.ts';
 import { container } from '#lib/runtime/container.ts';
 import { DynamoAuditQuery } from '#lib/store/dynamo-audit-query.ts';
 import { managementNextLink } from '#lib/vaults/management-paging.ts';
 
 let auditQuery: DynamoAuditQuery | undefined;
 
-export const handler = managementOperation('AuditEvents_List', async (request) => {
+export const handler = managementOperation(managementRoutes, 'AuditEvents_List', async (request) => {
   const { config, dynamo } = container();
   if (config.ARCA_AUDIT === 'off') throw new ServiceUnavailableError('Audit is off in this deployment.');
   auditQuery ??= new DynamoAuditQuery(dynamo, {

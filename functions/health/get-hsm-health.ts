@@ -4,6 +4,7 @@ import type { Config } from '#lib/config.ts';
 import { ServiceUnavailableError } from '#lib/errors.ts';
 import { managementOperation } from '#lib/http/management-operation.ts';
 import { ok } from '#lib/http/responses.ts';
+import { managementRoutes } from '#lib/http/routes/management-routes.ts';
 import {
   type HsmHealthDeps,
   type HsmHealthReport,
@@ -19,7 +20,7 @@ import { container } from '#lib/runtime/container.ts';
  * off; 503 with the same report and a Key Vault error when HSM keys cannot be
  * used, so that monitors which read only the status code see it.
  */
-export const handler = managementOperation('HsmHealth_Get', async () => {
+export const handler = managementOperation(managementRoutes, 'HsmHealth_Get', async () => {
   const report = await hsmHealth()();
   if (httpStatusOf(report) === 200) return ok(report);
   return {

@@ -1,5 +1,6 @@
 import { parseBody } from '#lib/http/body.ts';
 import { ok } from '#lib/http/responses.ts';
+import { keyRoutes } from '#lib/http/routes/key-routes.ts';
 import { vaultOperation } from '#lib/http/vault-operation.ts';
 import { makeCreateKey } from '#lib/keys/create-key.ts';
 import { keyBundle } from '#lib/keys/key-bundles.ts';
@@ -8,7 +9,7 @@ import { keyUseCase } from '#lib/runtime/keys.ts';
 
 const createKey = keyUseCase(makeCreateKey);
 
-export const handler = vaultOperation('CreateKey', async (request) => {
+export const handler = vaultOperation(keyRoutes, 'CreateKey', async (request) => {
   const input = parseBody(createKeySchema, request.body);
   const key = await createKey()(
     { name: request.vault.name, sku: request.vault.record.sku },

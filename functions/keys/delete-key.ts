@@ -1,4 +1,5 @@
 import { ok } from '#lib/http/responses.ts';
+import { keyRoutes } from '#lib/http/routes/key-routes.ts';
 import { vaultOperation } from '#lib/http/vault-operation.ts';
 import { deletedKeyBundle } from '#lib/keys/key-bundles.ts';
 import { makeDeleteKey } from '#lib/keys/key-lifecycle.ts';
@@ -6,7 +7,7 @@ import { keyUseCase } from '#lib/runtime/keys.ts';
 
 const deleteKey = keyUseCase(makeDeleteKey);
 
-export const handler = vaultOperation('DeleteKey', async (request) => {
+export const handler = vaultOperation(keyRoutes, 'DeleteKey', async (request) => {
   const head = await deleteKey()(
     request.vault.name,
     request.params.name,

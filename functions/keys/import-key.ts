@@ -1,5 +1,6 @@
 import { parseBody } from '#lib/http/body.ts';
 import { ok } from '#lib/http/responses.ts';
+import { keyRoutes } from '#lib/http/routes/key-routes.ts';
 import { vaultOperation } from '#lib/http/vault-operation.ts';
 import { makeImportKey } from '#lib/keys/import-key.ts';
 import { keyBundle } from '#lib/keys/key-bundles.ts';
@@ -8,7 +9,7 @@ import { keyUseCase } from '#lib/runtime/keys.ts';
 
 const importKey = keyUseCase(makeImportKey);
 
-export const handler = vaultOperation('ImportKey', async (request) => {
+export const handler = vaultOperation(keyRoutes, 'ImportKey', async (request) => {
   const input = parseBody(importKeySchema, request.body);
   const key = await importKey()(
     { name: request.vault.name, sku: request.vault.record.sku },

@@ -1,4 +1,5 @@
 import { ok } from '#lib/http/responses.ts';
+import { keyRoutes } from '#lib/http/routes/key-routes.ts';
 import { vaultOperation } from '#lib/http/vault-operation.ts';
 import { nextLink } from '#lib/http/vault-request.ts';
 import { keyItem } from '#lib/keys/key-bundles.ts';
@@ -8,7 +9,7 @@ import { pageRequest } from '#lib/secrets/list-secrets.ts';
 
 const listKeyVersions = keyUseCase(makeListKeyVersions);
 
-export const handler = vaultOperation('GetKeyVersions', async (request) => {
+export const handler = vaultOperation(keyRoutes, 'GetKeyVersions', async (request) => {
   const page = pageRequest(
     request.query.get('maxresults') ?? undefined,
     request.query.get('$skiptoken') ?? undefined,

@@ -1,5 +1,6 @@
 import { parseBody } from '#lib/http/body.ts';
 import { ok } from '#lib/http/responses.ts';
+import { keyRoutes } from '#lib/http/routes/key-routes.ts';
 import { vaultOperation } from '#lib/http/vault-operation.ts';
 import { keyBundle } from '#lib/keys/key-bundles.ts';
 import { restoreKeySchema } from '#lib/keys/key-schemas.ts';
@@ -9,7 +10,7 @@ import { makeRestoreSecret } from '#lib/secrets/backup-secret.ts';
 
 const restoreKey = keyUseCase((deps) => makeRestoreSecret(deps, KEY_BACKUP));
 
-export const handler = vaultOperation('RestoreKey', async (request) => {
+export const handler = vaultOperation(keyRoutes, 'RestoreKey', async (request) => {
   const { value } = parseBody(restoreKeySchema, request.body);
   return ok(
     keyBundle(request.vault, await restoreKey()(request.vault.name, value, request.audit.forChange())),

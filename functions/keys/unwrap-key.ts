@@ -1,5 +1,6 @@
 import { parseBody } from '#lib/http/body.ts';
 import { ok } from '#lib/http/responses.ts';
+import { keyRoutes } from '#lib/http/routes/key-routes.ts';
 import { vaultOperation } from '#lib/http/vault-operation.ts';
 import { makeUnwrapKey } from '#lib/keys/key-crypto-operations.ts';
 import { keyOperationSchema } from '#lib/keys/key-schemas.ts';
@@ -7,7 +8,7 @@ import { keyUseCase } from '#lib/runtime/keys.ts';
 
 const unwrapKey = keyUseCase(makeUnwrapKey);
 
-export const handler = vaultOperation('unwrapKey', async (request) => {
+export const handler = vaultOperation(keyRoutes, 'unwrapKey', async (request) => {
   const input = parseBody(keyOperationSchema, request.body);
   return ok(await unwrapKey()(request.vault, request.params.name, request.params.version, input));
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseBody } from '#lib/http/body.ts';
 import { ok } from '#lib/http/responses.ts';
+import { keyRoutes } from '#lib/http/routes/key-routes.ts';
 import { vaultOperation } from '#lib/http/vault-operation.ts';
 import { makeUpdateKeyRotationPolicy, rotationPolicyBundle } from '#lib/keys/rotation-policy.ts';
 import { keyUseCase } from '#lib/runtime/keys.ts';
@@ -27,7 +28,7 @@ const rotationPolicySchema = z.object({
 
 const updatePolicy = keyUseCase(makeUpdateKeyRotationPolicy);
 
-export const handler = vaultOperation('UpdateKeyRotationPolicy', async (request) => {
+export const handler = vaultOperation(keyRoutes, 'UpdateKeyRotationPolicy', async (request) => {
   const input = parseBody(rotationPolicySchema, request.body);
   const { name, stored } = await updatePolicy()(
     request.vault.name,

@@ -1,5 +1,6 @@
 import { parseBody } from '#lib/http/body.ts';
 import { ok } from '#lib/http/responses.ts';
+import { keyRoutes } from '#lib/http/routes/key-routes.ts';
 import { vaultOperation } from '#lib/http/vault-operation.ts';
 import { keyBundle } from '#lib/keys/key-bundles.ts';
 import { updateKeySchema } from '#lib/keys/key-schemas.ts';
@@ -8,7 +9,7 @@ import { keyUseCase } from '#lib/runtime/keys.ts';
 
 const updateKey = keyUseCase(makeUpdateKey);
 
-export const handler = vaultOperation('UpdateKey', async (request) => {
+export const handler = vaultOperation(keyRoutes, 'UpdateKey', async (request) => {
   const input = parseBody(updateKeySchema, request.body);
   const key = await updateKey()(
     request.vault.name,

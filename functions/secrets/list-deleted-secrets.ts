@@ -1,4 +1,5 @@
 import { ok } from '#lib/http/responses.ts';
+import { secretRoutes } from '#lib/http/routes/secret-routes.ts';
 import { vaultOperation } from '#lib/http/vault-operation.ts';
 import { nextLink } from '#lib/http/vault-request.ts';
 import { secretUseCase } from '#lib/runtime/secrets.ts';
@@ -7,7 +8,7 @@ import { deletedSecretItem } from '#lib/secrets/secret-bundles.ts';
 
 const listDeletedSecrets = secretUseCase(makeListDeletedSecrets);
 
-export const handler = vaultOperation('GetDeletedSecrets', async (request) => {
+export const handler = vaultOperation(secretRoutes, 'GetDeletedSecrets', async (request) => {
   const page = pageRequest(
     request.query.get('maxresults') ?? undefined,
     request.query.get('$skiptoken') ?? undefined,

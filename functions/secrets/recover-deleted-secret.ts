@@ -1,4 +1,5 @@
 import { ok } from '#lib/http/responses.ts';
+import { secretRoutes } from '#lib/http/routes/secret-routes.ts';
 import { vaultOperation } from '#lib/http/vault-operation.ts';
 import { secretUseCase } from '#lib/runtime/secrets.ts';
 import { makeRecoverDeletedSecret } from '#lib/secrets/delete-secret.ts';
@@ -6,7 +7,7 @@ import { secretBundle } from '#lib/secrets/secret-bundles.ts';
 
 const recoverDeletedSecret = secretUseCase(makeRecoverDeletedSecret);
 
-export const handler = vaultOperation('RecoverDeletedSecret', async (request) => {
+export const handler = vaultOperation(secretRoutes, 'RecoverDeletedSecret', async (request) => {
   const head = await recoverDeletedSecret()(
     request.vault.name,
     request.params.name,

@@ -1,5 +1,6 @@
 import { parseBody } from '#lib/http/body.ts';
 import { ok } from '#lib/http/responses.ts';
+import { secretRoutes } from '#lib/http/routes/secret-routes.ts';
 import { vaultOperation } from '#lib/http/vault-operation.ts';
 import { secretUseCase } from '#lib/runtime/secrets.ts';
 import { makeRestoreSecret } from '#lib/secrets/backup-secret.ts';
@@ -8,7 +9,7 @@ import { restoreSecretSchema } from '#lib/secrets/secret-schemas.ts';
 
 const restoreSecret = secretUseCase(makeRestoreSecret);
 
-export const handler = vaultOperation('RestoreSecret', async (request) => {
+export const handler = vaultOperation(secretRoutes, 'RestoreSecret', async (request) => {
   const { value } = parseBody(restoreSecretSchema, request.body);
   return ok(
     secretBundle(request.vault, await restoreSecret()(request.vault.name, value, request.audit.forChange())),

@@ -1,5 +1,6 @@
 import { parseBody } from '#lib/http/body.ts';
 import { managementOperation } from '#lib/http/management-operation.ts';
+import { managementRoutes } from '#lib/http/routes/management-routes.ts';
 import { vaultManagement } from '#lib/runtime/vault-management.ts';
 import { makePutVault } from '#lib/vaults/manage-vaults.ts';
 import { vaultResource } from '#lib/vaults/vault-resources.ts';
@@ -7,7 +8,7 @@ import { vaultPutSchema } from '#lib/vaults/vault-schemas.ts';
 
 const putVault = vaultManagement(makePutVault);
 
-export const handler = managementOperation('Vaults_CreateOrUpdate', async (request) => {
+export const handler = managementOperation(managementRoutes, 'Vaults_CreateOrUpdate', async (request) => {
   const input = parseBody(vaultPutSchema, request.body);
   const { vault, created } = await putVault()(
     request.params.vault,

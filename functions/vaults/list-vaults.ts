@@ -1,5 +1,6 @@
 import { managementOperation } from '#lib/http/management-operation.ts';
 import { ok } from '#lib/http/responses.ts';
+import { managementRoutes } from '#lib/http/routes/management-routes.ts';
 import { vaultManagement } from '#lib/runtime/vault-management.ts';
 import { pageRequest } from '#lib/secrets/list-secrets.ts';
 import { makeListVaults } from '#lib/vaults/manage-vaults.ts';
@@ -8,7 +9,7 @@ import { vaultResource } from '#lib/vaults/vault-resources.ts';
 
 const listVaults = vaultManagement(makeListVaults);
 
-export const handler = managementOperation('Vaults_List', async (request) => {
+export const handler = managementOperation(managementRoutes, 'Vaults_List', async (request) => {
   const page = pageRequest(
     request.query.get('$top') ?? undefined,
     request.query.get('$skiptoken') ?? undefined,

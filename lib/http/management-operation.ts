@@ -6,6 +6,7 @@ import { BadParameterError, ForbiddenError, NotFoundError, UnauthorizedError } f
 import { container } from '../runtime/container.ts';
 import { bearerToken, readWithRecord, withBoundary } from './operation-boundary.ts';
 import type { OperationResult } from './responses.ts';
+import type { Route } from './route.ts';
 import { routeFor } from './route-lookup.ts';
 import { bodyOf, headerOf, paramsOf, queryOf } from './vault-request.ts';
 
@@ -52,13 +53,15 @@ const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
  * the route's permission. Deny by default.
  */
 export function managementOperation(
+  /** The handler's area of the route table (lib/http/routes/): its bundle holds no other rows. */
+  table: readonly Route[],
   operationId: string,
   run: (request: ManagementRequest) => Promise<OperationResult>,
 ) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>().handler(
     (event, context) =>
       withBoundary(event, context, async ({ requestId }, _challenge, audit) => {
-        const request = await parseRequest(operationId, event, requestId, audit);
+        const request = await parseRequest(table, operationId, event, requestId, audit);
         const isRead = event.requestContext?.http?.method === 'GET';
         return isRead ? readWithRecord(audit, () => run(request)) : run(request);
       }),
@@ -66,6 +69,7 @@ export function managementOperation(
 }
 
 async function parseRequest(
+  table: readonly Route[],
   operationId: string,
   event: APIGatewayProxyEventV2,
   requestId: string,
@@ -81,7 +85,7 @@ async function parseRequest(
   if (params.vault) audit.forVault(params.vault, `https://${params.vault.toLowerCase()}.${host}`);
   const principal = await verifyToken(bearerToken(headerOf(event, 'authorization')));
   audit.byPrincipal(principal);
-  const route = routeFor(event.routeKey, operationId);
+  const route = routeFor(table, event.routeKey, operationId);
   audit.forOperation(route.auditOperation, queryOf(event).get('api-version') ?? '');
   if (!bare)
     throw new NotFoundError('NotFound', 'Vaults are managed on the bare domain, not on a vault host.');

@@ -13,6 +13,7 @@ import {
   withBoundary,
 } from './operation-boundary.ts';
 import type { OperationResult } from './responses.ts';
+import type { Route } from './route.ts';
 import { routeFor } from './route-lookup.ts';
 import { resolveVaultHost } from './vault-host.ts';
 import { bodyOf, headerOf, paramsOf, queryOf, type VaultRequest } from './vault-request.ts';
@@ -44,12 +45,14 @@ const READS_BY_POST: ReadonlySet<string> = new Set([
  * it runs; a change's record commits with the change (the store's transaction).
  */
 export function vaultOperation(
+  /** The handler's area of the route table (lib/http/routes/): its bundle holds no other rows. */
+  table: readonly Route[],
   operationId: string,
   run: (request: VaultRequest) => Promise<OperationResult>,
 ) {
   return middy<Event, APIGatewayProxyStructuredResultV2, Error, Context>().handler((event, context) =>
     withBoundary(event, context, async (ids, challenge, audit) => {
-      const request = await parseRequest(operationId, event, ids, challenge, audit);
+      const request = await parseRequest(table, operationId, event, ids, challenge, audit);
       const isRead = event.requestContext?.http?.method === 'GET' || READS_BY_POST.has(operationId);
       return isRead ? readWithRecord(audit, () => run(request)) : run(request);
     }),
@@ -57,6 +60,7 @@ export function vaultOperation(
 }
 
 async function parseRequest(
+  table: readonly Route[],
   operationId: string,
   event: Event,
   ids: RequestIds,
@@ -75,7 +79,7 @@ async function parseRequest(
   if (live) challenge.tenantId = live.tenantId;
   const principal = await verifyToken(bearerToken(headerOf(event, 'authorization')));
   audit.byPrincipal(principal);
-  const route = routeFor(event.routeKey, operationId);
+  const route = routeFor(table, event.routeKey, operationId);
   audit.forOperation(route.auditOperation, queryOf(event).get('api-version') ?? '');
   if (!live)
     throw new NotFoundError('VaultNotFound', `Vault ${address.name} was not found in this deployment.`);
