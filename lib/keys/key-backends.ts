@@ -28,6 +28,16 @@ export interface MadeKey {
 /** Where keys of one protection live: made, used and destroyed there. */
 export interface KeyBackend {
   create(spec: NewKeySpec, ids: KeyIds): Promise<MadeKey>;
+  /**
+   * ImportKey into the HSM: the private key of a JWK (kty RSA-HSM, EC-HSM or
+   * oct-HSM, with its private members) made a key of this backend, with
+   * these key_ops. A backend without it takes no imported material.
+   */
+  importKey?(
+    jwk: Readonly<Record<string, unknown>>,
+    keyOps: readonly string[],
+    ids: KeyIds,
+  ): Promise<MadeKey>;
   /** The operations of a stored version (privatePart as the barrier unsealed it). */
   open(facts: KeyFacts, privatePart: Buffer): Promise<KeyOperations>;
   /** Destroys an HSM key's material at purge; nothing to do for software keys. */

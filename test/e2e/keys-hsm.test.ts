@@ -2,11 +2,14 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import {
   constants,
+  createCipheriv,
+  createDecipheriv,
   createHash,
   createPrivateKey,
   generateKeyPairSync,
   publicEncrypt,
   randomBytes,
+  verify,
 } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +19,7 @@ import type { KeyClient, KeyVaultKey } from '@azure/keyvault-keys';
 import { ck } from '#lib/keys/hsm/pkcs11-session.ts';
 import { openFixtureToken } from '../support/hsm-token.ts';
 import { rawRequest } from '../support/https.ts';
-import { assertPublicOnly, nodeRsaKey, publicKeyOf, sdkJwkOf } from '../support/keys.ts';
+import { assertPublicOnly, nodeEcKey, nodeRsaKey, publicKeyOf, sdkJwkOf } from '../support/keys.ts';
 import { localVaultFixture } from '../support/local-vault-fixture.ts';
 import { rejectsWith } from '../support/sdk-errors.ts';
 
@@ -25,7 +28,7 @@ const poll = { intervalInMs: 50 };
 /**
  * HSM-protected keys (RSA-HSM, EC-HSM, oct-HSM) on the local vault's SoftHSM2
  * token, looked at through PKCS#11 from outside the vault's code paths: made
- * in the token, sensitive and never extractable, destroyed at purge.
+ * (or imported) in the token, sensitive and not extractable, destroyed at purge.
  */
 describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
   let fixture: Awaited<ReturnType<typeof localVaultFixture>>;
@@ -178,6 +181,24 @@ describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
     await rejectsWith(client.getDeletedKey('hsm-purged'), 404, 'KeyNotFound');
   });
 
+  /** An imported key: as protected, though PKCS#11 says its material was once outside (never-* false). */
+  async function assertImportedNonExtractable(handle: string, secretAttribute: number) {
+    const attributes = await token.store.attributes(handle);
+    assert.deepEqual(attributes, {
+      token: true,
+      private: true,
+      sensitive: true,
+      extractable: false,
+      alwaysSensitive: false,
+      neverExtractable: false,
+    });
+    assert.equal(
+      await token.readSecretAttribute(handle, secretAttribute),
+      'CKR_ATTRIBUTE_SENSITIVE',
+      'the token refuses to hand out the key value',
+    );
+  }
+
   it('leaves no object in the token when a create fails after the key was made', async () => {
     await client.createRsaKey('hsm-deleted-name', { hsm: true });
     await (await client.beginDeleteKey('hsm-deleted-name', poll)).pollUntilDone();
@@ -187,23 +208,148 @@ describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
     assert.deepEqual(await handles(), seen, 'the key made for the refused version was destroyed again');
   });
 
-  it('refuses to import into the HSM with a 400 saying HSM keys are generated there, and backups of HSM keys', async () => {
+  it('imports RSA, EC and oct keys into the HSM: sensitive, not extractable, used there for the original key', async () => {
+    const digest = (data: Buffer) => createHash('sha256').update(data).digest();
+    const data = Buffer.from('signed in the HSM');
+
+    // RSA-2048 made here, imported with Hsm: true through the unmodified KeyClient.
     const rsa = nodeRsaKey(2048);
+    const rsaKey = await client.importKey('hsm-import-rsa', sdkJwkOf(rsa.jwk), { hardwareProtected: true });
+    assert.equal(rsaKey.keyType, 'RSA-HSM');
+    assertPublicOnly(rsaKey.key);
+    assert.deepEqual(Buffer.from(rsaKey.key?.n ?? []), Buffer.from(rsa.jwk.n as string, 'base64url'));
+    assert.deepEqual([...(rsaKey.keyOperations ?? [])].sort(), [
+      'decrypt',
+      'encrypt',
+      'sign',
+      'unwrapKey',
+      'verify',
+      'wrapKey',
+    ]);
+    const rsaHandle = await handleOf(rsaKey);
+    assert.equal(await token.objectCount(rsaHandle), 2, 'private and public object');
+    await assertImportedNonExtractable(rsaHandle, ck.CKA_PRIVATE_EXPONENT);
+    assert.equal(await token.readSecretAttribute(rsaHandle, ck.CKA_PRIME_1), 'CKR_ATTRIBUTE_SENSITIVE');
+    const rsaCrypto = fixture.cryptoClient(rsaKey);
+    const rs256 = await rsaCrypto.sign('RS256', digest(data));
+    assert.equal(
+      verify('sha256', data, rsa.publicKey, rs256.result),
+      true,
+      'node verifies with the original key',
+    );
+    const ps256 = await rsaCrypto.sign('PS256', digest(data));
+    assert.equal(
+      verify(
+        'sha256',
+        data,
+        { key: rsa.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+        ps256.result,
+      ),
+      true,
+    );
+    const sealed = publicEncrypt(
+      { key: rsa.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+      Buffer.from('for the HSM'),
+    );
+    const opened = await rsaCrypto.decrypt({ algorithm: 'RSA-OAEP', ciphertext: sealed });
+    assert.equal(Buffer.from(opened.result).toString(), 'for the HSM');
+
+    // A JWK whose kty says RSA-HSM goes to the HSM too, with the key_ops it asks for.
+    const second = nodeRsaKey(2048);
+    const byKty = await client.importKey('hsm-import-rsa', {
+      ...sdkJwkOf(second.jwk),
+      kty: 'RSA-HSM',
+      keyOps: ['sign', 'verify'],
+    });
+    assert.equal(byKty.keyType, 'RSA-HSM');
+    assert.deepEqual(byKty.keyOperations, ['sign', 'verify']);
+    await assertImportedNonExtractable(await handleOf(byKty), ck.CKA_PRIVATE_EXPONENT);
+    const byKtySignature = await fixture.cryptoClient(byKty).sign('PS256', digest(data));
+    assert.equal(
+      verify(
+        'sha256',
+        data,
+        { key: second.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+        byKtySignature.result,
+      ),
+      true,
+    );
+
+    // EC P-256.
+    const ec = nodeEcKey('P-256');
+    const ecKey = await client.importKey('hsm-import-ec', sdkJwkOf(ec.jwk), { hardwareProtected: true });
+    assert.equal(ecKey.keyType, 'EC-HSM');
+    assert.equal(ecKey.key?.crv, 'P-256');
+    assertPublicOnly(ecKey.key);
+    const ecHandle = await handleOf(ecKey);
+    assert.equal(await token.objectCount(ecHandle), 2);
+    await assertImportedNonExtractable(ecHandle, ck.CKA_VALUE);
+    const es256 = await fixture.cryptoClient(ecKey).sign('ES256', digest(data));
+    assert.equal(
+      verify('sha256', data, { key: ec.publicKey, dsaEncoding: 'ieee-p1363' }, es256.result),
+      true,
+      'node verifies with the original key',
+    );
+
+    // A 256-bit AES key: node's aes-256-wrap of a key unwraps through the vault, and the other way round.
+    const k = randomBytes(32);
+    const seen = await handles();
+    const octKey = await client.importKey('hsm-import-oct', { kty: 'oct', k }, { hardwareProtected: true });
+    assert.equal(octKey.keyType, 'oct-HSM');
+    assertPublicOnly(octKey.key);
+    const octHandle = await handleOf(octKey, seen);
+    assert.equal(await token.objectCount(octHandle), 1);
+    await assertImportedNonExtractable(octHandle, ck.CKA_VALUE);
+    const iv = Buffer.from('a6a6a6a6a6a6a6a6', 'hex');
+    const cek = randomBytes(32);
+    const wrap = createCipheriv('id-aes256-wrap', k, iv);
+    const nodeWrapped = Buffer.concat([wrap.update(cek), wrap.final()]);
+    const octCrypto = fixture.cryptoClient(octKey);
+    assert.deepEqual(Buffer.from((await octCrypto.unwrapKey('A256KW', nodeWrapped)).result), cek);
+    const vaultWrapped = Buffer.from((await octCrypto.wrapKey('A256KW', cek)).result);
+    const unwrap = createDecipheriv('id-aes256-wrap', k, iv);
+    assert.deepEqual(Buffer.concat([unwrap.update(vaultWrapped), unwrap.final()]), cek);
+    k.fill(0);
+  });
+
+  it('refuses a bad JWK for the HSM with 400, making nothing; refuses backups of HSM keys', async () => {
+    const rsa = nodeRsaKey(2048);
+    const other = nodeRsaKey(2048);
     const seen = await handles();
     await rejectsWith(
-      client.importKey('hsm-import', sdkJwkOf(rsa.jwk), { hardwareProtected: true }),
+      client.importKey(
+        'hsm-import-bad',
+        { ...sdkJwkOf(rsa.jwk), d: sdkJwkOf(other.jwk).d },
+        { hardwareProtected: true },
+      ),
       400,
       'BadParameter',
-      /HSM-protected keys are generated inside the HSM/,
+      /'d'/,
     );
     await rejectsWith(
-      client.importKey('hsm-import', { ...sdkJwkOf(rsa.jwk), kty: 'RSA-HSM' }),
+      client.importKey('hsm-import-bad', { kty: 'oct', k: randomBytes(20) }, { hardwareProtected: true }),
       400,
       'BadParameter',
-      /generated inside the HSM/,
+      /'k'/,
     );
-    assert.deepEqual(await handles(), seen);
-    await rejectsWith(client.getKey('hsm-import'), 404, 'KeyNotFound');
+    await rejectsWith(
+      client.importKey('hsm-import-bad', { kty: 'oct-HSM', k: randomBytes(64) }),
+      400,
+      'BadParameter',
+      /'k'/,
+    );
+    const { d: _d, ...publicOnly } = sdkJwkOf(nodeEcKey('P-384').jwk);
+    await rejectsWith(
+      client.importKey('hsm-import-bad', publicOnly, { hardwareProtected: true }),
+      400,
+      'BadParameter',
+      /'d'/,
+    );
+    assert.deepEqual(await handles(), seen, 'nothing was made in the HSM');
+    await rejectsWith(client.getKey('hsm-import-bad'), 404, 'KeyNotFound');
+
+    // An imported HSM key is no more backed up than a generated one.
+    await rejectsWith(client.backupKey('hsm-import-rsa'), 400, 'BadParameter', /never leaves the HSM/);
 
     // A backup could only name the HSM objects, which purge destroys: refused, saying why.
     await rejectsWith(client.backupKey('hsm-rsa-2048'), 400, 'BadParameter', /never leaves the HSM/);
@@ -274,9 +420,18 @@ describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
       assert.match(res.json().error.message, /premium/);
     }
     const local = nodeRsaKey(2048);
-    const imported = await call('PUT', '/keys/tiered', { key: local.jwk, Hsm: true });
-    assert.equal(imported.status, 400);
-    assert.match(imported.json().error.message, /premium/);
+    for (const body of [
+      { key: local.jwk, Hsm: true },
+      { key: { ...local.jwk, kty: 'RSA-HSM' } },
+      { key: nodeEcKey('P-256').jwk, Hsm: true },
+      { key: { kty: 'oct', k: randomBytes(32).toString('base64url') }, Hsm: true },
+      { key: { kty: 'oct-HSM', k: randomBytes(32).toString('base64url') } },
+    ]) {
+      const imported = await call('PUT', '/keys/tiered', body);
+      assert.equal(imported.status, 400, imported.text);
+      assert.equal(imported.json().error.code, 'BadParameter');
+      assert.match(imported.json().error.message, /premium/);
+    }
     assert.deepEqual(await handles(), seen, 'nothing was made in the HSM');
     const software = await call('POST', '/keys/tiered/create', { kty: 'RSA', key_size: 2048 });
     assert.equal(software.status, 200, software.text);
@@ -328,14 +483,14 @@ describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
       assert.equal(await token.objectCount(handle), 0, `${handle} destroyed with its vault`);
   });
 
-  it('with ARCA_HSM=off, HSM key types are refused with a 400 saying how to enable them; software keys work', async () => {
+  it('with ARCA_HSM=off, HSM key types (created or imported) are refused with a 400 saying how to enable them; software keys work', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', join(import.meta.dirname, '..', 'support', 'hsm-off-probe.ts')],
       { env: process.env, timeout: 120_000 },
     );
     const answers = JSON.parse(stdout.trim().split('\n').pop() as string);
-    for (const kty of ['RSA-HSM', 'EC-HSM', 'oct-HSM']) {
+    for (const kty of ['RSA-HSM', 'EC-HSM', 'oct-HSM', 'import RSA-HSM', 'import oct-HSM']) {
       assert.equal(answers[kty].status, 400, kty);
       assert.equal(answers[kty].code, 'BadParameter');
       assert.match(answers[kty].message, /not enabled in this deployment: set ARCA_HSM to pkcs11/);

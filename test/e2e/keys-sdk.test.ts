@@ -150,20 +150,20 @@ describe('keys through the unmodified Azure SDK KeyClient (software keys)', () =
     assert.equal((await fixture.cryptoClient(limited).verify('ES256', hash, nodeSignature)).result, true);
   });
 
-  it('refuses to import into the HSM, saying HSM keys are generated there, and refuses bad JWKs', async () => {
+  it('imports into the HSM with hardwareProtected or kty RSA-HSM (premium vault), and refuses bad JWKs', async () => {
     const rsa = nodeRsaKey(2048);
-    await rejectsWith(
-      client.importKey('to-hsm', sdkJwkOf(rsa.jwk), { hardwareProtected: true }),
-      400,
-      'BadParameter',
-      /generated inside the HSM/,
-    );
-    await rejectsWith(
-      client.importKey('to-hsm', { ...sdkJwkOf(rsa.jwk), kty: 'RSA-HSM' }),
-      400,
-      'BadParameter',
-      /generated inside the HSM/,
-    );
+    const protectedKey = await client.importKey('to-hsm', sdkJwkOf(rsa.jwk), { hardwareProtected: true });
+    checkKey(protectedKey, 'to-hsm');
+    assert.equal(protectedKey.keyType, 'RSA-HSM');
+    assert.deepEqual(Buffer.from(protectedKey.key?.n ?? []), Buffer.from(rsa.jwk.n as string, 'base64url'));
+    const digest = createHash('sha256').update('from the HSM').digest();
+    const signature = await fixture.cryptoClient(protectedKey).sign('RS256', digest);
+    assert.equal(verify('sha256', Buffer.from('from the HSM'), rsa.publicKey, signature.result), true);
+    const byKty = await client.importKey('to-hsm', { ...sdkJwkOf(nodeRsaKey(2048).jwk), kty: 'RSA-HSM' });
+    assert.equal(byKty.keyType, 'RSA-HSM');
+    assert.notEqual(byKty.properties.version, protectedKey.properties.version);
+    assert.equal((await client.getKey('to-hsm')).keyType, 'RSA-HSM');
+
     const { d: _d, ...publicOnly } = sdkJwkOf(rsa.jwk);
     await rejectsWith(client.importKey('no-private', publicOnly), 400, 'BadParameter', /'d'/);
     const other = nodeRsaKey(2048);
@@ -173,7 +173,23 @@ describe('keys through the unmodified Azure SDK KeyClient (software keys)', () =
       'BadParameter',
     );
     await rejectsWith(client.importKey('oct', { kty: 'oct', k: randomBytes(32) }), 400, 'BadParameter');
-    await rejectsWith(client.getKey('to-hsm'), 404, 'KeyNotFound');
+    await rejectsWith(
+      client.importKey(
+        'mismatched',
+        { ...sdkJwkOf(rsa.jwk), d: sdkJwkOf(other.jwk).d },
+        { hardwareProtected: true },
+      ),
+      400,
+      'BadParameter',
+    );
+    await rejectsWith(
+      client.importKey('oct', { kty: 'oct', k: randomBytes(20) }, { hardwareProtected: true }),
+      400,
+      'BadParameter',
+      /'k'/,
+    );
+    for (const name of ['no-private', 'mismatched', 'oct'])
+      await rejectsWith(client.getKey(name), 404, 'KeyNotFound');
   });
 
   it('gets the latest version, or any version by its id; unknown keys and versions are 404 KeyNotFound', async () => {

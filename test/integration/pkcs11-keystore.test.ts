@@ -1,7 +1,7 @@
 /**
  * HSM-protected keys on a real PKCS#11 token: SoftHSM2, with a token of this
- * file's own in a temporary folder. Proves the keys are generated inside and
- * cannot leave (DESIGN.md #5), and checks the token's signatures and
+ * file's own in a temporary folder. Proves the keys are generated (or
+ * imported) inside and cannot leave (DESIGN.md #5), and checks the token's signatures and
  * encryptions independently with node:crypto and the returned public JWKs.
  */
 import assert from 'node:assert/strict';
@@ -10,7 +10,9 @@ import {
   createCipheriv,
   createHash,
   createPublicKey,
+  generateKeyPairSync,
   verify as nodeVerify,
+  privateDecrypt,
   publicEncrypt,
   randomBytes,
 } from 'node:crypto';
@@ -29,6 +31,8 @@ import {
   ck,
   ckrOf,
   closeSharedPkcs11Sessions,
+  type Pkcs11,
+  type Pkcs11Handle,
   Pkcs11Session,
   sharedPkcs11Session,
 } from '#lib/keys/hsm/pkcs11-session.ts';
@@ -393,6 +397,262 @@ describe('oct-HSM', () => {
     assert.deepEqual(Buffer.concat([reference.update(secret), reference.final()]), gcm.ciphertext);
     assert.deepEqual(reference.getAuthTag(), gcm.tag);
     assert.equal(await store.destroy(handle), true);
+  });
+});
+
+describe('keys imported into the token (importKey)', () => {
+  const IMPORTED = {
+    token: true,
+    private: true,
+    sensitive: true,
+    extractable: false,
+    // PKCS#11: the material was once outside the token, so these are false for an imported key.
+    alwaysSensitive: false,
+    neverExtractable: false,
+  };
+  const AES_WRAP_IV = Buffer.from('a6a6a6a6a6a6a6a6', 'hex');
+
+  /** The labels of every token object of Arca's (public, private and secret). */
+  const arcaObjects = () =>
+    session.run((p, s) => {
+      p.C_FindObjectsInit(s, [{ type: ck.CKA_TOKEN, value: true }]);
+      const labels: string[] = [];
+      try {
+        for (;;) {
+          const batch = p.C_FindObjects(s, 64);
+          for (const object of batch) {
+            const label = String(p.C_GetAttributeValue(s, object, [{ type: ck.CKA_LABEL }])[0]?.value ?? '');
+            if (/^arca-[0-9a-f]{32}$/.test(label)) labels.push(label);
+          }
+          if (batch.length < 64) break;
+        }
+      } finally {
+        p.C_FindObjectsFinal(s);
+      }
+      return labels.sort();
+    });
+
+  /** An attribute of the handle's object of this class. */
+  const objectAttribute = (handle: string, cls: number, type: number) =>
+    session.run((p, s) => {
+      p.C_FindObjectsInit(s, [
+        { type: ck.CKA_CLASS, value: cls },
+        { type: ck.CKA_LABEL, value: handle },
+      ]);
+      const object = p.C_FindObjects(s);
+      p.C_FindObjectsFinal(s);
+      assert.ok(object, 'the object exists');
+      return p.C_GetAttributeValue(s, object, [{ type }])[0]?.value as Buffer;
+    });
+
+  it('RSA 2048 and 3072: private and public objects, sensitive, and the token signs and decrypts for the original key', async () => {
+    for (const modulusLength of [2048, 3072]) {
+      const original = generateKeyPairSync('rsa', { modulusLength });
+      const jwk = original.privateKey.export({ format: 'jwk' });
+      const key = await store.importKey(jwk);
+      assert.match(key.handle, /^arca-[0-9a-f]{32}$/);
+      assert.equal(key.kty, 'RSA-HSM');
+      assert.deepEqual(key.publicJwk.n, Buffer.from(jwk.n as string, 'base64url'));
+      assert.deepEqual(key.publicJwk.e, Buffer.from([1, 0, 1]));
+      assert.deepEqual(await store.attributes(key.handle), IMPORTED);
+      for (const type of [ck.CKA_PRIVATE_EXPONENT, ck.CKA_PRIME_1, ck.CKA_PRIME_2, ck.CKA_COEFFICIENT]) {
+        assert.equal(await readRefused(key.handle, [ck.CKO_PRIVATE_KEY], type), 'CKR_ATTRIBUTE_SENSITIVE');
+      }
+      assert.deepEqual(
+        await objectAttribute(key.handle, ck.CKO_PUBLIC_KEY, ck.CKA_PRIVATE),
+        Buffer.from([0]),
+      );
+      assert.equal((await arcaObjects()).filter((l) => l === key.handle).length, 2);
+
+      const hsm = await store.open(key.handle);
+      const data = randomBytes(50);
+      const digest = createHash('sha256').update(data).digest();
+      assert.equal(nodeVerify('sha256', data, original.publicKey, await hsm.sign('RS256', digest)), true);
+      const pss = { key: original.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
+      assert.equal(nodeVerify('sha256', data, pss, await hsm.sign('PS256', digest)), true);
+      const secret = randomBytes(32);
+      const oaep = { key: original.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING };
+      assert.deepEqual(
+        await hsm.decrypt('RSA-OAEP', publicEncrypt({ ...oaep, oaepHash: 'sha1' }, secret)),
+        secret,
+      );
+      assert.deepEqual(
+        await hsm.unwrapKey('RSA-OAEP-256', publicEncrypt({ ...oaep, oaepHash: 'sha256' }, secret)),
+        secret,
+      );
+      const own = await hsm.encrypt('RSA-OAEP', secret);
+      assert.deepEqual(
+        privateDecrypt(
+          { key: original.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING },
+          own.ciphertext,
+        ),
+        secret,
+      );
+    }
+  });
+
+  for (const curve of ['P-256', 'P-256K', 'P-384', 'P-521'] as const) {
+    it(`EC ${curve}: CKA_EC_POINT as DER, CKA_VALUE sensitive, signatures verify with the original key`, async () => {
+      const named = {
+        'P-256': 'prime256v1',
+        'P-256K': 'secp256k1',
+        'P-384': 'secp384r1',
+        'P-521': 'secp521r1',
+      };
+      const original = generateKeyPairSync('ec', { namedCurve: named[curve] });
+      const jwk = { ...original.privateKey.export({ format: 'jwk' }), crv: curve, kty: 'EC-HSM' };
+      const key = await store.importKey(jwk);
+      assert.equal(key.kty, 'EC-HSM');
+      assert.equal(key.publicJwk.crv, curve);
+      assert.deepEqual(key.publicJwk.x, Buffer.from(jwk.x as string, 'base64url'));
+      assert.deepEqual(key.publicJwk.y, Buffer.from(jwk.y as string, 'base64url'));
+      assert.deepEqual(await store.attributes(key.handle), IMPORTED);
+      assert.equal(
+        await readRefused(key.handle, [ck.CKO_PRIVATE_KEY], ck.CKA_VALUE),
+        'CKR_ATTRIBUTE_SENSITIVE',
+      );
+      // The same encoding as a generated key's public object: an OCTET STRING around 04||x||y.
+      const size = key.publicJwk.x?.length as number;
+      const point = await objectAttribute(key.handle, ck.CKO_PUBLIC_KEY, ck.CKA_EC_POINT);
+      const header = size === 66 ? [0x04, 0x81, 133] : [0x04, 1 + 2 * size];
+      assert.deepEqual(point.subarray(0, header.length), Buffer.from(header));
+      assert.deepEqual(
+        point.subarray(header.length),
+        Buffer.concat([Buffer.from([4]), key.publicJwk.x as Buffer, key.publicJwk.y as Buffer]),
+      );
+      const generated = await store.generateKey({ kty: 'EC-HSM', curve });
+      const generatedPoint = await objectAttribute(generated.handle, ck.CKO_PUBLIC_KEY, ck.CKA_EC_POINT);
+      assert.deepEqual(generatedPoint.subarray(0, header.length), Buffer.from(header));
+
+      const hsm = await store.open(key.handle);
+      const algorithm = { 'P-256': 'ES256', 'P-256K': 'ES256K', 'P-384': 'ES384', 'P-521': 'ES512' }[curve];
+      const hash = HASH_OF[algorithm as SignatureAlgorithm];
+      const data = randomBytes(40);
+      const signature = await hsm.sign(
+        algorithm as SignatureAlgorithm,
+        createHash(hash).update(data).digest(),
+      );
+      assert.equal(
+        nodeVerify(hash, data, { key: original.publicKey, dsaEncoding: 'ieee-p1363' }, signature),
+        true,
+      );
+    });
+  }
+
+  for (const bits of [128, 192, 256] as const) {
+    it(`oct ${bits} bits: a sensitive AES key that wraps and unwraps as node:crypto does with the original`, async () => {
+      const k = randomBytes(bits / 8);
+      const key = await store.importKey({ kty: 'oct', k: k.toString('base64url') });
+      assert.equal(key.kty, 'oct-HSM');
+      assert.deepEqual(key.publicJwk, { kty: 'oct-HSM' });
+      assert.deepEqual(await store.attributes(key.handle), IMPORTED);
+      assert.equal(
+        await readRefused(key.handle, [ck.CKO_SECRET_KEY], ck.CKA_VALUE),
+        'CKR_ATTRIBUTE_SENSITIVE',
+      );
+      assert.equal((await arcaObjects()).filter((l) => l === key.handle).length, 1);
+      const hsm = await store.open(key.handle);
+      assert.equal(hsm.size, bits / 8);
+      const secret = randomBytes(32);
+      const cipher = createCipheriv(`id-aes${bits}-wrap`, k, AES_WRAP_IV);
+      const nodeWrapped = Buffer.concat([cipher.update(secret), cipher.final()]);
+      assert.deepEqual(await hsm.wrapKey(`A${bits}KW`, secret), nodeWrapped);
+      assert.deepEqual(await hsm.unwrapKey(`A${bits}KW`, nodeWrapped), secret);
+    });
+  }
+
+  it('refuses malformed or inconsistent JWKs with BadParameterError, without quoting them, and makes nothing', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'jwk' });
+    const ecOther = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({
+      format: 'jwk',
+    });
+    const { q: _q, ...withoutQ } = rsa;
+    const { d: _d, ...publicOnly } = ec;
+    const before = await arcaObjects();
+    const bad: unknown[] = [
+      null,
+      'a string',
+      [],
+      {},
+      { ...rsa, kty: 'OKP' },
+      { ...rsa, d: other.d },
+      withoutQ,
+      small,
+      { ...ec, x: ecOther.x },
+      publicOnly,
+      { ...ec, crv: 'P-192' },
+      { kty: 'oct', k: randomBytes(20).toString('base64url') },
+      { kty: 'oct-HSM', k: randomBytes(64).toString('base64url') },
+      { kty: 'oct', k: 42 },
+      { kty: 'oct', k: '#not base64#' },
+      { kty: 'oct' },
+      { kty: 'RSA-HSM', key_hsm: randomBytes(64).toString('base64url') },
+    ];
+    for (const jwk of bad) {
+      await assert.rejects(store.importKey(jwk), (error: unknown) => {
+        assert.ok(error instanceof BadParameterError, `${JSON.stringify(jwk)?.slice(0, 40)}: ${error}`);
+        for (const member of [rsa.d, rsa.p, other.d, ec.d] as string[]) {
+          assert.ok(!error.message.includes(member), 'the message quotes no key material');
+        }
+        return true;
+      });
+    }
+    assert.deepEqual(await arcaObjects(), before, 'nothing was made in the token');
+  });
+
+  it('a failure half-way (the second C_CreateObject) destroys the object already made', async () => {
+    let calls = 0;
+    let failAt = 2;
+    const failing = (p: Pkcs11) =>
+      new Proxy(p, {
+        get(target, property) {
+          if (property === 'C_CreateObject') {
+            return (s: Pkcs11Handle, template: Parameters<Pkcs11['C_CreateObject']>[1]) => {
+              calls++;
+              if (calls === failAt) throw new Error('CKR_DEVICE_MEMORY');
+              return target.C_CreateObject(s, template);
+            };
+          }
+          const value = Reflect.get(target, property);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    const flaky = {
+      run: (
+        fn: (p: Pkcs11, s: Pkcs11Handle, slot: Pkcs11Handle) => unknown,
+        errors?: { operation: string },
+      ) => session.run((p, s, slot) => fn(failing(p), s, slot), errors),
+      get generation() {
+        return session.generation;
+      },
+    } as unknown as Pkcs11Session;
+    const flakyStore = new Pkcs11KeyStore(flaky);
+    const before = await arcaObjects();
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey.export({ format: 'jwk' });
+    for (const jwk of [rsa, ec]) {
+      calls = 0;
+      await assert.rejects(flakyStore.importKey(jwk), (error: unknown) => {
+        assert.ok(error instanceof ServiceUnavailableError);
+        assert.match(error.message, /CKR_DEVICE_MEMORY/);
+        return true;
+      });
+      assert.equal(calls, 2, 'the private object was made, the public one failed');
+      assert.deepEqual(await arcaObjects(), before, 'the private object was destroyed again');
+    }
+    // The first creation failing leaves nothing either; with no failure, the import succeeds.
+    calls = 0;
+    failAt = 1;
+    await assert.rejects(flakyStore.importKey({ kty: 'oct', k: randomBytes(32).toString('base64url') }));
+    assert.deepEqual(await arcaObjects(), before);
+    calls = 0;
+    failAt = 0;
+    const imported = await flakyStore.importKey(rsa);
+    assert.equal((await arcaObjects()).filter((l) => l === imported.handle).length, 2);
+    assert.equal(await store.destroy(imported.handle), true);
   });
 });
 

@@ -1,10 +1,13 @@
 /**
  * Run in a child process by test/e2e/keys-hsm.test.ts (a process's handlers
  * read their configuration once): a local vault with ARCA_HSM=off, asked for
- * each HSM key type and for a software key through the unmodified KeyClient.
+ * each HSM key type (created, and imported with Hsm: true) and for a software
+ * key through the unmodified KeyClient.
  * Prints one JSON line: what each call answered.
  */
+import { randomBytes } from 'node:crypto';
 import type { RestError } from '@azure/core-rest-pipeline';
+import { nodeRsaKey, sdkJwkOf } from './keys.ts';
 import { localVaultFixture } from './local-vault-fixture.ts';
 
 const fixture = await localVaultFixture({ ARCA_HSM: 'off' });
@@ -15,6 +18,10 @@ try {
     'RSA-HSM': () => client.createRsaKey('off-rsa', { hsm: true }),
     'EC-HSM': () => client.createEcKey('off-ec', { hsm: true }),
     'oct-HSM': () => client.createOctKey('off-oct', { hsm: true }),
+    'import RSA-HSM': () =>
+      client.importKey('off-import-rsa', sdkJwkOf(nodeRsaKey(2048).jwk), { hardwareProtected: true }),
+    'import oct-HSM': () =>
+      client.importKey('off-import-oct', { kty: 'oct', k: randomBytes(32) }, { hardwareProtected: true }),
     RSA: () => client.createRsaKey('off-software'),
   };
   for (const [kty, attempt] of Object.entries(attempts)) {

@@ -2,6 +2,7 @@ import { BadParameterError } from '#lib/errors.ts';
 import type { KeyBackend } from '#lib/keys/key-backends.ts';
 import { factsOf } from '#lib/keys/key-facts.ts';
 import type { CurveName } from '#lib/keys/key-operations.ts';
+import { octKeyBits } from './pkcs11-import.ts';
 import { type HsmKey, Pkcs11KeyStore } from './pkcs11-keystore.ts';
 import type { Pkcs11Session } from './pkcs11-session.ts';
 
@@ -9,7 +10,8 @@ const OPEN_KEYS_CACHED = 1_000;
 
 /**
  * HSM keys through PKCS#11 (SoftHSM2 locally, the CloudHSM PKCS#11 library on
- * AWS): generated in the token, non-extractable, used there. Arca keeps the
+ * AWS): generated in the token (or imported into it), non-extractable, used
+ * there. Arca keeps the
  * handle (sealed, like any private part) and the public facts. HsmKey does
  * not know key_ops: the use case checks them before any call (key-crypto.ts).
  */
@@ -41,6 +43,14 @@ export function pkcs11Backend(session: Pkcs11Session): KeyBackend {
       return {
         facts: factsOf(generated.publicJwk, 'pkcs11', spec.keyOps, octBits),
         privatePart: Buffer.from(generated.handle, 'utf8'),
+      };
+    },
+    async importKey(jwk, keyOps) {
+      const imported = await store.importKey(jwk);
+      const octBits = imported.kty === 'oct-HSM' ? octKeyBits(jwk) : undefined;
+      return {
+        facts: factsOf(imported.publicJwk, 'pkcs11', keyOps, octBits),
+        privatePart: Buffer.from(imported.handle, 'utf8'),
       };
     },
     async open(_facts, privatePart) {

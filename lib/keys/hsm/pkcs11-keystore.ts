@@ -1,12 +1,14 @@
 /**
  * HSM-protected keys (kty RSA-HSM, EC-HSM, oct-HSM) through PKCS#11
- * (DESIGN.md #5): generated inside the token as non-extractable, sensitive
- * token objects, and used there. Arca stores only the handle, a string that is
+ * (DESIGN.md #5): generated inside the token (or imported into it, ImportKey
+ * with Hsm: true) as non-extractable, sensitive token objects, and used there. Arca stores only the handle, a string that is
  * both the CKA_LABEL of the key's objects and (hex after the prefix) their
  * CKA_ID; the public part of an RSA or EC key is read from the token as a JWK.
  *
- * This file holds the public types and Pkcs11KeyStore (generate, open,
- * attributes, destroy). The rest is in:
+ * This file holds the public types and Pkcs11KeyStore (generate, import,
+ * open, attributes, destroy). The rest is in:
+ * - pkcs11-import.ts: the templates of the key objects (shared by generate
+ *   and import), and the validation of an imported JWK;
  * - hsm-key.ts: HsmKey, the operations of an opened key, and nodeJwkOf;
  * - pkcs11-mechanisms.ts: key sizes, curves, hashes, the schemes of each
  *   algorithm and the PKCS#11 mechanisms that perform them;
@@ -20,6 +22,15 @@ import { randomBytes } from 'node:crypto';
 import { BadParameterError } from '#lib/errors.ts';
 import type { CurveName, PublicJwk } from '#lib/keys/key-operations.ts';
 import { HsmKey } from './hsm-key.ts';
+import {
+  AES_SECRET_KEY,
+  EC_PRIVATE_USAGE,
+  EC_PUBLIC_USAGE,
+  importObjects,
+  keyObjectTemplates,
+  RSA_PRIVATE_USAGE,
+  RSA_PUBLIC_USAGE,
+} from './pkcs11-import.ts';
 import { CURVES, HSM_AES_KEY_SIZES, HSM_RSA_KEY_SIZES, type HsmKeyType } from './pkcs11-mechanisms.ts';
 import {
   attribute,
@@ -62,6 +73,9 @@ export interface HsmKeyAttributes {
 
 const RSA_PUBLIC_EXPONENT = 65537;
 
+/** What a token answers when it will not hold the imported values: the caller's input. */
+const IMPORT_REFUSED = ['CKR_ATTRIBUTE_VALUE_INVALID', 'CKR_KEY_SIZE_RANGE', 'CKR_DOMAIN_PARAMS_INVALID'];
+
 /** Keys of one token, through its (shared) session. */
 export class Pkcs11KeyStore {
   constructor(private readonly session: Pkcs11Session) {}
@@ -70,19 +84,7 @@ export class Pkcs11KeyStore {
   async generateKey(spec: HsmKeySpec): Promise<GeneratedHsmKey> {
     const id = randomBytes(16);
     const handle = `arca-${id.toString('hex')}`;
-    const common = [
-      { type: ck.CKA_TOKEN, value: true },
-      { type: ck.CKA_ID, value: id },
-      { type: ck.CKA_LABEL, value: handle },
-    ];
-    const privateKey = [
-      ...common,
-      { type: ck.CKA_PRIVATE, value: true },
-      { type: ck.CKA_SENSITIVE, value: true },
-      { type: ck.CKA_EXTRACTABLE, value: false },
-      { type: ck.CKA_DERIVE, value: false },
-    ];
-    const publicKey = [...common, { type: ck.CKA_PRIVATE, value: false }];
+    const { privateKey, publicKey } = keyObjectTemplates(handle, id);
 
     if (spec.kty === 'RSA-HSM') {
       const size = spec.keySize ?? 2048;
@@ -102,16 +104,9 @@ export class Pkcs11KeyStore {
             ...publicKey,
             { type: ck.CKA_MODULUS_BITS, value: size },
             { type: ck.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) },
-            { type: ck.CKA_VERIFY, value: true },
-            { type: ck.CKA_ENCRYPT, value: true },
-            { type: ck.CKA_WRAP, value: false },
+            ...RSA_PUBLIC_USAGE,
           ],
-          [
-            ...privateKey,
-            { type: ck.CKA_SIGN, value: true },
-            { type: ck.CKA_DECRYPT, value: true },
-            { type: ck.CKA_UNWRAP, value: false },
-          ],
+          [...privateKey, ...RSA_PRIVATE_USAGE],
         );
         return { handle, kty: 'RSA-HSM' as const, publicJwk: rsaPublicJwk(p, s, pair.publicKey) };
       });
@@ -129,9 +124,9 @@ export class Pkcs11KeyStore {
           [
             ...publicKey,
             { type: ck.CKA_EC_PARAMS, value: Buffer.from(CURVES[curve].params, 'hex') },
-            { type: ck.CKA_VERIFY, value: true },
+            ...EC_PUBLIC_USAGE,
           ],
-          [...privateKey, { type: ck.CKA_SIGN, value: true }],
+          [...privateKey, ...EC_PRIVATE_USAGE],
         );
         return { handle, kty: 'EC-HSM' as const, publicJwk: ecPublicJwk(p, s, pair.publicKey, curve) };
       });
@@ -147,20 +142,51 @@ export class Pkcs11KeyStore {
       return this.#run('generate an oct-HSM key', async (p, s) => {
         await p.C_GenerateKeyAsync(s, { mechanism: ck.CKM_AES_KEY_GEN }, [
           ...privateKey,
-          { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
-          { type: ck.CKA_KEY_TYPE, value: ck.CKK_AES },
+          ...AES_SECRET_KEY,
           { type: ck.CKA_VALUE_LEN, value: size / 8 },
-          { type: ck.CKA_ENCRYPT, value: true },
-          { type: ck.CKA_DECRYPT, value: true },
-          { type: ck.CKA_WRAP, value: true },
-          { type: ck.CKA_UNWRAP, value: true },
-          { type: ck.CKA_SIGN, value: false },
-          { type: ck.CKA_VERIFY, value: false },
         ]);
         return { handle, kty: 'oct-HSM' as const, publicJwk: { kty: 'oct-HSM' as const } };
       });
     }
     throw new BadParameterError('kty must be RSA-HSM, EC-HSM or oct-HSM for an HSM key');
+  }
+
+  /**
+   * Imports a JWK with private members (kty RSA/RSA-HSM, EC/EC-HSM, oct/oct-HSM)
+   * into the token with C_CreateObject, under a fresh handle: the same
+   * protection and usage as a generated key (CKA_SENSITIVE, not
+   * CKA_EXTRACTABLE), though PKCS#11 then reports CKA_ALWAYS_SENSITIVE and
+   * CKA_NEVER_EXTRACTABLE false, as the material was once outside. A
+   * malformed or inconsistent JWK is a BadParameterError before the token is
+   * touched; should a creation fail half-way, what was made is destroyed.
+   */
+  async importKey(jwk: unknown): Promise<GeneratedHsmKey> {
+    const id = randomBytes(16);
+    const handle = `arca-${id.toString('hex')}`;
+    const objects = importObjects(jwk, keyObjectTemplates(handle, id));
+    const operation = `import an ${objects.kty} key`;
+    try {
+      return await this.session.run(
+        (p, s) => {
+          const key = p.C_CreateObject(s, objects.key);
+          const publicKey = objects.public ? p.C_CreateObject(s, objects.public) : undefined;
+          const publicJwk =
+            objects.kty === 'RSA-HSM'
+              ? rsaPublicJwk(p, s, publicKey ?? key)
+              : objects.kty === 'EC-HSM'
+                ? ecPublicJwk(p, s, publicKey ?? key, objects.curve as CurveName)
+                : objects.publicJwk;
+          return { handle, kty: objects.kty, publicJwk };
+        },
+        { operation, inputRefused: IMPORT_REFUSED },
+      );
+    } catch (error) {
+      // Whatever was made before the failure (on a new session, should the token have dropped this one).
+      await this.destroy(handle).catch(() => undefined);
+      throw error;
+    } finally {
+      objects.wipe();
+    }
   }
 
   /** The key of a handle, ready for operations. NotFoundError (KeyNotFound) when the token has none. */

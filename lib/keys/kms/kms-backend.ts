@@ -14,7 +14,8 @@ interface KmsPrivatePart {
 /**
  * HSM keys as AWS KMS asymmetric keys, one KMS key per key version. KMS keys
  * have one usage, so a version signs or encrypts, not both; oct-HSM has no
- * KMS equivalent that speaks raw AES-KW/GCM and is refused.
+ * KMS equivalent that speaks raw AES-KW/GCM and is refused, and so is
+ * ImportKey into the HSM (KMS imports through a wrapping flow of its own).
  */
 export function kmsBackend(client: Pick<KMSClient, 'send'>): KeyBackend {
   return {
@@ -36,6 +37,13 @@ export function kmsBackend(client: Pick<KMSClient, 'send'>): KeyBackend {
         facts: factsOf(created.publicJwk, 'kms', created.keyOps),
         privatePart: Buffer.from(JSON.stringify(part)),
       };
+    },
+    async importKey() {
+      throw new BadParameterError(
+        "Importing key material into the HSM is not offered by this deployment's HSM (AWS KMS): KMS takes " +
+          'asymmetric key material only through its own wrapping flow (GetParametersForImport, ImportKeyMaterial), ' +
+          'which Arca does not run. Create the key in the HSM (kty RSA-HSM or EC-HSM), or import it as a software key (Hsm: false).',
+      );
     },
     async open(facts, privatePart) {
       const part = JSON.parse(privatePart.toString('utf8')) as KmsPrivatePart;
