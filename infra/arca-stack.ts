@@ -7,6 +7,7 @@ import { AuditPipeline } from './constructs/audit-pipeline.ts';
 import { CognitoIssuer, cognitoDomainPrefix } from './constructs/cognito-issuer.ts';
 import { hsmUsesOf, KeyHsm, type KeyHsmProps } from './constructs/key-hsm.ts';
 import { KeyRotation } from './constructs/key-rotation.ts';
+import { areasOf, OperationArea } from './constructs/operation-area.ts';
 import { OperationFunction } from './constructs/operation-function.ts';
 import { VaultApi } from './constructs/vault-api.ts';
 import { VaultDomain } from './constructs/vault-domain.ts';
@@ -147,7 +148,13 @@ function functionDescription(served: readonly Route[]): string {
   return `Arca ${served[0]?.operationId ?? ''}: ${keys}`.slice(0, 256);
 }
 
-/** Arca on AWS: the vault table, the key-encryption key, one function per operation, the HTTP API. */
+/**
+ * Arca on AWS: the vault table, the key-encryption key, one function per
+ * operation, the HTTP API. The operations of each area of the route table
+ * (functions, routes, integrations, permissions) are in a nested stack of
+ * their own (OperationArea); everything else, stateful resources included,
+ * is in this stack.
+ */
 export class ArcaStack extends Stack {
   readonly table: VaultTable;
   readonly kek: VaultKek;
@@ -162,6 +169,8 @@ export class ArcaStack extends Stack {
   readonly tokens: TokenSettings;
   /** By handler file, as the route table names it. */
   readonly functions: ReadonlyMap<string, OperationFunction>;
+  /** By area id: the nested stack of each area's functions, routes and permissions. */
+  readonly areas: ReadonlyMap<string, OperationArea>;
   /** The HSM of HSM-protected keys: what the functions that reach it get. */
   readonly keyHsm: KeyHsm;
   readonly api: VaultApi;
@@ -236,26 +245,56 @@ export class ArcaStack extends Stack {
     };
 
     this.keyHsm = new KeyHsm(this, 'KeyHsm', props.keyHsm);
+    this.api = new VaultApi(this, 'VaultApi', {
+      // The same issuer and audience as the handlers. The authorizer checks `aud`, or
+      // `client_id` when a token has no `aud` (Cognito access tokens): the app client id.
+      edgeJwt: props.edgeJwtAuthorizer
+        ? { issuer: this.tokens.issuer, audience: this.tokens.audience }
+        : undefined,
+      disableExecuteApiEndpoint: Boolean(props.certificateArn),
+    });
+
+    // Each area of the route table in a nested stack of its own: its functions, routes and permissions.
+    const built = new Map<string, OperationFunction>();
+    const areas = new Map<string, OperationArea>();
+    for (const area of areasOf(routes)) {
+      const areaStack = new OperationArea(this, area);
+      const areaFunctions = new Map<string, OperationFunction>();
+      for (const handlerFile of areaStack.handlerFiles()) {
+        const hsmUses = hsmUsesOf(handlerFile);
+        const fn = new OperationFunction(areaStack, constructId(handlerFile), {
+          handlerFile,
+          projectRoot: props.projectRoot ?? repositoryRoot,
+          description: functionDescription(routes.filter((r) => r.handler === handlerFile)),
+          environment: { ...environment, ...this.keyHsm.environment(hsmUses) },
+          ...this.keyHsm.functionOptions(hsmUses),
+        });
+        this.keyHsm.grant(fn, hsmUses);
+        if (isReadOnly(handlerFile)) {
+          this.table.grantRead(fn);
+          this.kek.grantUnwrap(fn);
+        } else {
+          this.table.grantReadWrite(fn);
+          this.kek.grantWrapAndUnwrap(fn);
+        }
+        // Every request leaves a record, reads included; queries serve the audit route.
+        this.audit.grantWriteAndQuery(fn);
+        areaFunctions.set(handlerFile, fn);
+        built.set(handlerFile, fn);
+      }
+      this.api.addRoutes(
+        areaStack,
+        area.routes,
+        new Map([...areaFunctions].map(([file, fn]) => [file, fn.function])),
+      );
+      areas.set(area.id, areaStack);
+    }
+    this.areas = areas;
+    // In route-table order, whatever the areas' order.
     const functions = new Map<string, OperationFunction>();
     for (const handlerFile of handlerFiles()) {
-      const hsmUses = hsmUsesOf(handlerFile);
-      const fn = new OperationFunction(this, constructId(handlerFile), {
-        handlerFile,
-        projectRoot: props.projectRoot ?? repositoryRoot,
-        description: functionDescription(routes.filter((r) => r.handler === handlerFile)),
-        environment: { ...environment, ...this.keyHsm.environment(hsmUses) },
-        ...this.keyHsm.functionOptions(hsmUses),
-      });
-      this.keyHsm.grant(fn, hsmUses);
-      if (isReadOnly(handlerFile)) {
-        this.table.grantRead(fn);
-        this.kek.grantUnwrap(fn);
-      } else {
-        this.table.grantReadWrite(fn);
-        this.kek.grantWrapAndUnwrap(fn);
-      }
-      // Every request leaves a record, reads included; queries serve the audit route.
-      this.audit.grantWriteAndQuery(fn);
+      const fn = built.get(handlerFile);
+      if (!fn) throw new Error(`No function for ${handlerFile}`);
       functions.set(handlerFile, fn);
     }
     this.functions = functions;
@@ -274,17 +313,6 @@ export class ArcaStack extends Stack {
       projectRoot: props.projectRoot ?? repositoryRoot,
       deadLetterQueue: this.events.failed,
       expirySweep: this.events.sweep,
-    });
-
-    this.api = new VaultApi(this, 'VaultApi', {
-      routes,
-      functions: new Map([...functions].map(([file, fn]) => [file, fn.function])),
-      // The same issuer and audience as the handlers. The authorizer checks `aud`, or
-      // `client_id` when a token has no `aud` (Cognito access tokens): the app client id.
-      edgeJwt: props.edgeJwtAuthorizer
-        ? { issuer: this.tokens.issuer, audience: this.tokens.audience }
-        : undefined,
-      disableExecuteApiEndpoint: Boolean(props.certificateArn),
     });
 
     if (props.certificateArn) {

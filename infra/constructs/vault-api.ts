@@ -1,6 +1,13 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -9,10 +16,6 @@ import { Construct } from 'constructs';
 import type { Route } from '#lib/http/routes.ts';
 
 export interface VaultApiProps {
-  /** The route table: one API route per entry. */
-  readonly routes: readonly Route[];
-  /** The function serving each handler file of the route table. */
-  readonly functions: ReadonlyMap<string, IFunction>;
   /** Also validate bearer tokens at the edge (see ArcaStackProps.edgeJwtAuthorizer). */
   readonly edgeJwt?: { readonly issuer: string; readonly audience: string };
   /** Only the custom domain answers once there is one. */
@@ -48,7 +51,12 @@ const noEdgeAuthorizerReason =
   '(Bearer authorization=..., resource=...) that Azure SDK clients must receive first. ' +
   'Set edgeJwtAuthorizer for deployments without SDK clients.';
 
-/** The HTTP API: routes generated from the route table, access-logged, throttled. */
+/**
+ * The HTTP API: routes generated from the route table, access-logged,
+ * throttled. The API, its stage and the edge authorizer live where this
+ * construct does (the root stack); each area's routes, integrations and
+ * Lambda permissions are added in the area's own nested stack (addRoutes).
+ */
 export class VaultApi extends Construct {
   readonly api: HttpApi;
   readonly stage: HttpStage;
@@ -75,23 +83,32 @@ export class VaultApi extends Construct {
         jwtAudience: [props.edgeJwt.audience],
       });
     }
+  }
 
+  /**
+   * One API route per route-table entry, each sent to the function of its
+   * handler file, created in `scope` (an area's nested stack) together with
+   * the integrations and the Lambda permissions (one per route, limited to
+   * its path).
+   */
+  addRoutes(scope: Construct, routes: readonly Route[], functions: ReadonlyMap<string, IFunction>): void {
     const integrations = new Map<string, HttpLambdaIntegration>();
-    for (const route of props.routes) {
-      const fn = props.functions.get(route.handler);
+    for (const route of routes) {
+      const fn = functions.get(route.handler);
       if (!fn) throw new Error(`No function for ${route.handler} (${route.method} ${route.path})`);
       let integration = integrations.get(route.handler);
       if (!integration) {
         integration = new HttpLambdaIntegration(`${route.operationId}Integration`, fn);
         integrations.set(route.handler, integration);
       }
-      const [httpRoute] = this.api.addRoutes({
-        path: route.path,
-        methods: [HttpMethod[route.method]],
+      const method = HttpMethod[route.method];
+      const httpRoute = new HttpRoute(scope, `${method}${route.path}`, {
+        httpApi: this.api,
+        routeKey: HttpRouteKey.with(route.path, method),
         integration,
         authorizer: this.authorizer,
       });
-      if (httpRoute && !this.authorizer) {
+      if (!this.authorizer) {
         Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason: noEdgeAuthorizerReason });
       }
     }

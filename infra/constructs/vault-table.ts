@@ -1,4 +1,4 @@
-import { type Acknowledgment, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type Acknowledgment, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AttributeType,
   BillingMode,
@@ -86,12 +86,19 @@ export class VaultTable extends Construct {
   }
 
   private acknowledgeIndexWildcard(grantee: IGrantable): void {
-    const tableId = Stack.of(this).getLogicalId(this.table.node.defaultChild as CfnTable);
-    acknowledge(grantee, {
-      id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
-      reason:
-        'Item access covers the indexes of this one table (table/index/*): listing queries byCollection.',
-    });
+    const cfnTable = this.table.node.defaultChild as CfnTable;
+    const reason =
+      'Item access covers the indexes of this one table (table/index/*): listing queries byCollection.';
+    const tableId = Stack.of(this).getLogicalId(cfnTable);
+    acknowledge(grantee, { id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`, reason });
+    // A grantee in another stack (an area's nested stack) sees the table's ARN as the nested
+    // stack parameter CDK makes for it once references are resolved (at synth), named
+    // reference-to-{the table's unique id}Arn; before that, as the GetAtt above.
+    const principal: unknown = grantee.grantPrincipal;
+    if (Construct.isConstruct(principal) && Stack.of(principal) !== Stack.of(this)) {
+      const parameter = `referenceto${Names.nodeUniqueId(cfnTable.node)}Arn`;
+      acknowledge(grantee, { id: `AwsSolutions-IAM5[Resource::<${parameter}>/index/*]`, reason });
+    }
   }
 }
 

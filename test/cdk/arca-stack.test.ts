@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, NestedStack, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -11,6 +11,7 @@ import { handlerFiles, routes } from '#lib/http/routes.ts';
 import { collectionIndex, tableKeys } from '#lib/store/table-schema.ts';
 import { buildApp } from '../../infra/app.ts';
 import { ArcaStack } from '../../infra/arca-stack.ts';
+import { AREAS, areasOf } from '../../infra/constructs/operation-area.ts';
 
 /**
  * Bundling is skipped (no esbuild run), which keeps these tests fast; the
@@ -21,7 +22,57 @@ const noBundling = { 'aws:cdk:bundling-stacks': [] };
 
 function synth(context: Record<string, unknown> = {}): { stack: ArcaStack; template: Template } {
   const { stack } = buildApp({ ...noBundling, ...context });
-  return { stack, template: Template.fromStack(stack) };
+  return { stack, template: templateOf(stack) };
+}
+
+/** The nested stacks under a stack, at any depth. */
+function nestedStacksOf(stack: Stack): NestedStack[] {
+  return stack.node
+    .findAll()
+    .filter((c): c is NestedStack => NestedStack.isNestedStack(c) && c.nestedStackParent === stack)
+    .flatMap((nested) => [nested, ...nestedStacksOf(nested)]);
+}
+
+/** Replaces every `{ Ref: parameter }` with the value the parent stack passes for it. */
+function substitute(value: unknown, parameters: Readonly<Record<string, unknown>>): unknown {
+  if (Array.isArray(value)) return value.map((v) => substitute(v, parameters));
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value);
+  const [only] = entries;
+  if (entries.length === 1 && only?.[0] === 'Ref' && typeof only[1] === 'string' && only[1] in parameters) {
+    return parameters[only[1]];
+  }
+  return Object.fromEntries(entries.map(([k, v]) => [k, substitute(v, parameters)]));
+}
+
+/**
+ * The template of a stack with its nested stacks' resources gathered in: the
+ * operation functions, their roles, routes, integrations and permissions live
+ * in one nested stack per area. A nested template's references to its
+ * parameters are replaced by the values its parent passes (the parent's own
+ * expressions: `{ Ref: table }`, `{ Fn::GetAtt: [kek, Arn] }` …), so an
+ * assertion reads as it would on one flat template. Logical ids are those of
+ * each resource's own stack (what `logicalId` gives); none may collide.
+ */
+function templateOf(stack: Stack): Template {
+  const json = Template.fromStack(stack).toJSON();
+  const resources: Record<string, { Properties?: Record<string, unknown> }> = { ...json.Resources };
+  for (const nested of nestedStacksOf(stack)) {
+    const parent = nested.nestedStackParent;
+    assert.ok(parent);
+    const parentResources = parent === stack ? json.Resources : templateOf(parent).toJSON().Resources;
+    const resource = nested.nestedStackResource;
+    assert.ok(resource);
+    const passed = parentResources[parent.getLogicalId(resource)]?.Properties?.Parameters ?? {};
+    const own = Template.fromStack(nested).toJSON();
+    for (const name of Object.keys(own.Parameters ?? {}))
+      assert.ok(name in passed, `${nested.node.path}: ${name}`);
+    for (const [id, resource] of Object.entries(substitute(own.Resources, passed) as typeof resources)) {
+      assert.ok(!(id in resources), `${id} is in ${nested.node.path} and elsewhere`);
+      resources[id] = resource;
+    }
+  }
+  return Template.fromJSON({ ...json, Resources: resources });
 }
 
 const logicalId = (construct: IConstruct): string =>
@@ -734,7 +785,7 @@ describe('the Arca stack, audit pipeline', () => {
       auditGlacierAfterDays: 30,
       auditDeepArchiveAfterDays: 180,
     });
-    const t = Template.fromStack(custom);
+    const t = templateOf(custom);
     t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30, KmsKeyId: Match.anyValue() });
     t.hasResourceProperties('AWS::S3::Bucket', {
       ObjectLockConfiguration: Match.objectLike({
@@ -888,6 +939,208 @@ describe('cdk-nag AwsSolutions', () => {
     const { app, stack } = buildApp({ ...noBundling, '@aws-cdk/core:appMode': 'inmemory' });
     new Key(stack, 'Unrotated');
     assert.throws(() => app.synth(), /AwsSolutions-KMS5/);
+  });
+
+  test('checks the nested stacks too: an unrotated key in an area stack fails the synth, and the report names it', () => {
+    const inMemory = { ...noBundling, '@aws-cdk/core:appMode': 'inmemory' };
+    const { app, stack } = buildApp(inMemory);
+    const keys = stack.areas.get('KeyOperations');
+    assert.ok(keys && NestedStack.isNestedStack(keys));
+    const key = new Key(keys, 'Unrotated');
+    const path = `${stack.stackName}/KeyOperations/Unrotated/Resource`;
+    const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(stack);
+    const kms5 = report.violations.find((v) => v.ruleName === 'AwsSolutions-KMS5');
+    assert.deepEqual(
+      kms5?.violatingResources.map((r) => r.constructPath),
+      [path],
+    );
+    assert.throws(
+      () => app.synth(),
+      (error: Error) => /AwsSolutions-KMS5/.test(error.message) && error.message.includes(path),
+    );
+    // An acknowledgement made inside the nested stack applies there.
+    const acknowledged = buildApp(inMemory);
+    const inArea = new Key(acknowledged.stack.areas.get('KeyOperations') as NestedStack, 'Unrotated');
+    Validations.of(inArea).acknowledge({ id: 'AwsSolutions-KMS5', reason: 'test' });
+    assert.doesNotThrow(() => acknowledged.app.synth());
+    assert.ok(key);
+  });
+
+  for (const [name, context] of Object.entries({
+    defaults: {},
+    'arca:hsm=kms, edge JWT authorizer, custom domain': {
+      'arca:hsm': 'kms',
+      'arca:edgeJwtAuthorizer': 'true',
+      'arca:certificateArn': 'arn:aws:acm:eu-west-1:111122223333:certificate/x',
+    },
+  })) {
+    test(`passes a full synth, nested stacks included, with their acknowledgements (${name})`, () => {
+      // After synthesis a nested stack sees the root's values as its parameters; the findings
+      // on them (the table's index wildcard) must still meet their acknowledgements.
+      const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+      for (const env of [{}, { CDK_DEFAULT_ACCOUNT: '111122223333', CDK_DEFAULT_REGION: 'eu-west-1' }]) {
+        delete process.env.CDK_DEFAULT_ACCOUNT;
+        delete process.env.CDK_DEFAULT_REGION;
+        Object.assign(process.env, env);
+        try {
+          const { app, stack } = buildApp({ ...noBundling, ...context, '@aws-cdk/core:appMode': 'inmemory' });
+          assert.ok(stack.areas.size > 0);
+          assert.doesNotThrow(() => app.synth(), JSON.stringify(env));
+        } finally {
+          delete process.env.CDK_DEFAULT_ACCOUNT;
+          delete process.env.CDK_DEFAULT_REGION;
+          if (saved.account !== undefined) process.env.CDK_DEFAULT_ACCOUNT = saved.account;
+          if (saved.region !== undefined) process.env.CDK_DEFAULT_REGION = saved.region;
+        }
+      }
+    });
+  }
+});
+
+describe('the Arca stack, split by area into nested stacks', () => {
+  /** Resources, parameters and outputs of the root and of each nested stack. */
+  function sizes(stack: ArcaStack): Map<string, { resources: number; parameters: number; outputs: number }> {
+    const result = new Map<string, { resources: number; parameters: number; outputs: number }>();
+    for (const s of [stack, ...nestedStacksOf(stack)]) {
+      const json = Template.fromStack(s).toJSON();
+      result.set(s.node.path, {
+        resources: Object.keys(json.Resources ?? {}).length,
+        parameters: Object.keys(json.Parameters ?? {}).length,
+        outputs: Object.keys(json.Outputs ?? {}).length,
+      });
+    }
+    return result;
+  }
+
+  const configurations: Record<string, Record<string, unknown>> = {
+    defaults: {},
+    'arca:hsm=kms': { 'arca:hsm': 'kms', 'arca:cloudHsmClusterId': 'cluster-abcdefghijk' },
+    'arca:hsm=pkcs11': {
+      'arca:hsm': 'pkcs11',
+      'arca:cloudHsmClusterId': 'cluster-abcdefghijk',
+      'arca:pkcs11LayerArn': 'arn:aws:lambda:eu-west-1:111122223333:layer:cloudhsm-pkcs11:3',
+      'arca:pkcs11PinSecret': 'arca/hsm-pin',
+      'arca:hsmVpcId': 'vpc-0123456789abcdef0',
+      'arca:hsmSubnetIds': 'subnet-0123456789abcdef0,subnet-0123456789abcdef1',
+      'arca:hsmSecurityGroupIds': 'sg-0123456789abcdef0',
+      'arca:pkcs11jsBinary': new URL('../../node_modules/pkcs11js/build/Release/pkcs11.node', import.meta.url)
+        .pathname,
+    },
+    'edge JWT authorizer, custom domain and hosted zone, deployment roles': {
+      ...entra,
+      'arca:edgeJwtAuthorizer': 'true',
+      'arca:certificateArn': 'arn:aws:acm:eu-west-1:111122223333:certificate/x',
+      'arca:hostedZoneId': 'Z0000000000000000000',
+      'arca:administrators': 'a,b',
+    },
+  };
+
+  for (const [name, context] of Object.entries(configurations)) {
+    test(`keeps every stack under 400 resources, and the root stack with room to spare (${name})`, () => {
+      const { stack } = synth(context);
+      const all = sizes(stack);
+      assert.equal(all.size, 1 + stack.areas.size);
+      for (const [path, size] of all) {
+        // CloudFormation's limits: 500 resources, 200 parameters, 200 outputs per template.
+        assert.ok(size.resources < 400, `${path}: ${size.resources} resources`);
+        assert.ok(size.parameters < 100, `${path}: ${size.parameters} parameters`);
+        assert.ok(size.outputs < 100, `${path}: ${size.outputs} outputs`);
+      }
+      const root = all.get(stack.node.path);
+      assert.ok(root && root.resources < 150, `root: ${root?.resources} resources`);
+      // The root does not grow with the route table: no operation's function, route or permission is in it.
+      const rootTemplate = Template.fromStack(stack);
+      rootTemplate.resourceCountIs('AWS::ApiGatewayV2::Route', 0);
+      rootTemplate.resourceCountIs('AWS::ApiGatewayV2::Integration', 0);
+      rootTemplate.resourceCountIs('AWS::CloudFormation::Stack', stack.areas.size);
+      for (const fn of stack.functions.values()) assert.notEqual(Stack.of(fn), stack, fn.node.path);
+    });
+  }
+
+  test('puts each area of the route table in a nested stack of its own: its functions, routes and permissions', () => {
+    const { stack } = synth();
+    assert.deepEqual(
+      [...stack.areas.keys()],
+      ['SecretOperations', 'KeyOperations', 'AccessOperations', 'ManagementOperations'],
+    );
+    const covered = new Set<string>();
+    for (const area of stack.areas.values()) {
+      assert.ok(NestedStack.isNestedStack(area));
+      assert.equal(area.nestedStackParent, stack);
+      const t = Template.fromStack(area);
+      const keys = area.area.routes.map((r) => `${r.method} ${r.path}`);
+      t.resourceCountIs('AWS::ApiGatewayV2::Route', keys.length);
+      for (const key of keys) t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: key });
+      // One permission per route, for API Gateway, limited to the route's path.
+      t.resourceCountIs('AWS::Lambda::Permission', keys.length);
+      for (const route of area.area.routes) {
+        t.hasResourceProperties('AWS::Lambda::Permission', {
+          Principal: 'apigateway.amazonaws.com',
+          SourceArn: { 'Fn::Join': ['', Match.arrayWith([`/*/*${route.path}`])] },
+        });
+      }
+      const files = area.handlerFiles();
+      t.resourceCountIs('AWS::Lambda::Function', files.length);
+      t.resourceCountIs('AWS::IAM::Role', files.length);
+      t.resourceCountIs('AWS::Logs::LogGroup', files.length);
+      for (const file of files) {
+        assert.equal(Stack.of(stack.functions.get(file) as IConstruct), area, file);
+        covered.add(file);
+      }
+    }
+    assert.deepEqual([...covered].sort(), handlerFiles().sort());
+  });
+
+  test('keeps the stateful resources in the root stack, under the logical ids they had before the split', () => {
+    const { stack } = synth();
+    const root = Template.fromStack(stack).toJSON().Resources;
+    const ids: Record<string, string> = {
+      VaultTable9A5E0CD9: 'AWS::DynamoDB::Table',
+      VaultTableKey9B023CA6: 'AWS::KMS::Key',
+      VaultKekKey8125096E: 'AWS::KMS::Key',
+      AuditPipelineTableDD0DBA67: 'AWS::DynamoDB::Table',
+      AuditPipelineArchiveKey07E853A4: 'AWS::KMS::Key',
+      AuditPipelineAccessLogs9396AA18: 'AWS::S3::Bucket',
+      AuditPipelineArchive839EF4CB: 'AWS::S3::Bucket',
+      AuditPipelineFirehoseLogGroup0C5DA44C: 'AWS::Logs::LogGroup',
+      AuditPipelineFirehose7101E552: 'AWS::KinesisFirehose::DeliveryStream',
+      AuditPipelineLogsKey58F7D5D2: 'AWS::KMS::Key',
+      AuditPipelineRecords39134912: 'AWS::Logs::LogGroup',
+      AuditPipelineSubscribersKey9E7113FB: 'AWS::KMS::Key',
+      AuditPipelineSubscribersA7D42BA9: 'AWS::Kinesis::Stream',
+      AuditPipelineShipFailures8A953C3A: 'AWS::SQS::Queue',
+      TokenIssuerUserPoolCA094C6A: 'AWS::Cognito::UserPool',
+      VaultEventsBusFE85AA85: 'AWS::Events::EventBus',
+      VaultApiAccessLogsB26E0842: 'AWS::Logs::LogGroup',
+    };
+    for (const [id, type] of Object.entries(ids)) assert.equal(root[id]?.Type, type, id);
+    assert.equal(logicalId(stack.table.table), 'VaultTable9A5E0CD9');
+    assert.equal(logicalId(stack.kek.key), 'VaultKekKey8125096E');
+    assert.equal(logicalId(stack.audit.table), 'AuditPipelineTableDD0DBA67');
+    // The nested stacks hold no data: their only retained resources are the functions' own log groups.
+    for (const area of stack.areas.values()) {
+      const resources = Object.values(Template.fromStack(area).toJSON().Resources) as {
+        Type: string;
+        DeletionPolicy?: string;
+      }[];
+      for (const type of new Set(Object.values(ids))) {
+        if (type !== 'AWS::Logs::LogGroup') assert.ok(!resources.some((r) => r.Type === type), type);
+      }
+      const retained = resources.filter((r) => r.DeletionPolicy === 'Retain');
+      assert.deepEqual(new Set(retained.map((r) => r.Type)), new Set(['AWS::Logs::LogGroup']));
+      assert.equal(retained.length, area.handlerFiles().length);
+    }
+  });
+
+  test('refuses a route table with a route in no area, or in two', () => {
+    const [first] = routes;
+    assert.ok(first);
+    const stray = { ...first, path: '/certificates' };
+    assert.throws(() => areasOf([...routes, stray]), /no area of infra/);
+    assert.throws(
+      () => areasOf(routes, [...AREAS, { id: 'Again', description: 'again', routes: [first] }]),
+      /in two areas/,
+    );
   });
 });
 
