@@ -10,19 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { BadParameterError } from '#lib/errors.ts';
+import { mgf1 } from '#lib/keys/mgf1.ts';
 import { HASHES, type HashName } from './pkcs11-mechanisms.ts';
-
-function mgf1(seed: Buffer, length: number, hash: HashName): Buffer {
-  const blocks: Buffer[] = [];
-  const counter = Buffer.alloc(4);
-  for (let i = 0, produced = 0; produced < length; i++) {
-    counter.writeUInt32BE(i);
-    const block = createHash(hash).update(seed).update(counter).digest();
-    blocks.push(block);
-    produced += block.length;
-  }
-  return Buffer.concat(blocks).subarray(0, length);
-}
 
 /**
  * EME-OAEP decoding (RFC 8017 7.1.2, empty label) of the output of the raw RSA

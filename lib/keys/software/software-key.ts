@@ -52,6 +52,7 @@ import type {
   PublicJwk,
   SignatureAlgorithm,
 } from '#lib/keys/key-operations.ts';
+import { mgf1 } from '#lib/keys/mgf1.ts';
 import { CURVES, curveOfOpensslName, publicJwkOf } from '#lib/keys/software/key-generation.ts';
 
 /** The operations a key's key_ops may allow (import and export are not operations on a key version). */
@@ -470,19 +471,6 @@ function emsaPssVerify(digest: Buffer, encoded: Buffer, emBits: number, hash: Ha
   const salt = db.subarray(db.length - saltLength);
   const expected = createHash(hash).update(Buffer.alloc(8)).update(digest).update(salt).digest();
   return constantTimeEqual(h, expected);
-}
-
-/** MGF1 (RFC 8017 §B.2.1). */
-function mgf1(seed: Buffer, length: number, hash: HashName): Buffer {
-  const blocks: Buffer[] = [];
-  const counter = Buffer.alloc(4);
-  for (let i = 0, produced = 0; produced < length; i++) {
-    counter.writeUInt32BE(i);
-    const block = createHash(hash).update(seed).update(counter).digest();
-    blocks.push(block);
-    produced += block.length;
-  }
-  return Buffer.concat(blocks).subarray(0, length);
 }
 
 function leftPadTo(bytes: Buffer, size: number): Buffer {
