@@ -25,6 +25,9 @@ export const ROTATION_POLICIES_COLLECTION = '#rotationpolicies';
  * attributes: infra/constructs/key-rotation.ts): never a key's sealed part.
  */
 export const POLICY_NOTICE_ATTRIBUTES = ['pk', 'sk', 'policy'] as const;
+/** How often a rotation cancelled only by a concurrent transaction is tried. */
+const CONFLICT_ATTEMPTS = 5;
+
 /** BatchGetItem reads at most 100 keys a call. */
 const MAX_BATCH_GET = 100;
 const POLICY_PAGE = 100;
@@ -138,48 +141,53 @@ export class DynamoKeyStore extends DynamoSecretStore implements KeyStore {
     const pk = secretPk(vault, version.name, 'keys');
     const head = upsertHead(t, vault, version).Update;
     if (!head) throw new Error('upsertHead makes an Update');
-    try {
-      await t.client.send(
-        new TransactWriteItemsCommand({
-          TransactItems: withAudit(
-            t,
-            [
-              putVersionItem(t, vault, version),
-              {
-                Update: {
-                  ...head,
-                  ConditionExpression: `(${head.ConditionExpression}) AND latestVersion = :rotatedFrom`,
-                  ExpressionAttributeValues: {
-                    ...head.ExpressionAttributeValues,
-                    ':rotatedFrom': { S: rotatedFrom },
-                  },
-                },
-              },
-              {
-                Update: {
-                  TableName: t.tableName,
-                  Key: key(pk, ROTATION_POLICY_SK),
-                  UpdateExpression: 'SET rotatedFrom = :from, rotatedTo = :to, rotatedAt = :at',
-                  ConditionExpression: 'attribute_exists(policy)',
-                  ExpressionAttributeValues: {
-                    ':from': { S: rotatedFrom },
-                    ':to': { S: version.version },
-                    ':at': { N: `${version.attributes.created}` },
-                  },
-                },
-              },
-            ],
-            audit,
-            `keys/${version.name}/${version.version}`,
-          ),
-        }),
-      );
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (reasons?.some((r) => r === 'ConditionalCheckFailed' || r === 'TransactionConflict')) {
-        throw new RotationSupersededError(version.name);
+    const items = withAudit(
+      t,
+      [
+        putVersionItem(t, vault, version),
+        {
+          Update: {
+            ...head,
+            ConditionExpression: `(${head.ConditionExpression}) AND latestVersion = :rotatedFrom`,
+            ExpressionAttributeValues: {
+              ...head.ExpressionAttributeValues,
+              ':rotatedFrom': { S: rotatedFrom },
+            },
+          },
+        },
+        {
+          Update: {
+            TableName: t.tableName,
+            Key: key(pk, ROTATION_POLICY_SK),
+            UpdateExpression: 'SET rotatedFrom = :from, rotatedTo = :to, rotatedAt = :at',
+            ConditionExpression: 'attribute_exists(policy)',
+            ExpressionAttributeValues: {
+              ':from': { S: rotatedFrom },
+              ':to': { S: version.version },
+              ':at': { N: `${version.attributes.created}` },
+            },
+          },
+        },
+      ],
+      audit,
+      `keys/${version.name}/${version.version}`,
+    );
+    // Two sweeps writing at once may both be cancelled with TransactionConflict, and then neither rotated:
+    // try again, so that one lands and the other then fails its condition (superseded).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await t.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+        break;
+      } catch (error) {
+        const reasons = cancellationReasons(error);
+        if (reasons?.includes('ConditionalCheckFailed')) throw new RotationSupersededError(version.name);
+        if (reasons?.includes('TransactionConflict')) {
+          if (attempt >= CONFLICT_ATTEMPTS) throw new RotationSupersededError(version.name);
+          await new Promise((done) => setTimeout(done, 10 + Math.random() * 40 * attempt));
+          continue;
+        }
+        translateDynamoError(error);
       }
-      translateDynamoError(error);
     }
     audit?.committed();
   }
