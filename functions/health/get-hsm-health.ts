@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { CloudHSMV2Client } from '@aws-sdk/client-cloudhsm-v2';
 import type { Config } from '#lib/config.ts';
-import { ServiceUnavailableError } from '#lib/errors.ts';
 import { managementOperation } from '#lib/http/management-operation.ts';
 import { ok } from '#lib/http/responses.ts';
 import { managementRoutes } from '#lib/http/routes/management-routes.ts';
@@ -13,6 +11,7 @@ import {
   unavailableSummary,
 } from '#lib/keys/hsm-health.ts';
 import { container } from '#lib/runtime/container.ts';
+import { configuredPkcs11Session } from '#lib/runtime/pkcs11.ts';
 
 /**
  * GET /health/hsm (management plane, vaults/read): the HSM's health report
@@ -52,31 +51,13 @@ function healthDeps(config: Config): HsmHealthDeps {
   };
 }
 
-/**
- * The process's shared PKCS#11 session (the one HSM keys use; opened here if
- * no key has opened it yet), then its token's information. Loaded on demand:
- * pkcs11js is a native module, needed only with ARCA_HSM=pkcs11.
- */
+/** The token's information, through the process's shared PKCS#11 session (opened here if no key has yet). */
 async function probeToken(config: Config) {
-  const [{ sharedPkcs11Session }, { probePkcs11Token }] = await Promise.all([
-    import('#lib/keys/hsm/pkcs11-session.ts'),
+  const [session, { probePkcs11Token }] = await Promise.all([
+    configuredPkcs11Session(config),
     import('#lib/keys/hsm/pkcs11-health.ts'),
   ]);
-  const session = await sharedPkcs11Session({
-    modulePath: config.ARCA_PKCS11_MODULE as string,
-    tokenLabel: config.ARCA_PKCS11_TOKEN_LABEL as string,
-    pin: pinOf(config),
-  });
   return probePkcs11Token(session);
-}
-
-function pinOf(config: Config): string {
-  if (config.ARCA_PKCS11_PIN) return config.ARCA_PKCS11_PIN;
-  try {
-    return readFileSync(config.ARCA_PKCS11_PIN_FILE as string, 'utf8').trim();
-  } catch {
-    throw new ServiceUnavailableError('The PKCS#11 PIN file (ARCA_PKCS11_PIN_FILE) could not be read.');
-  }
 }
 
 let cloudHsmClient: CloudHSMV2Client | undefined;

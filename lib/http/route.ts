@@ -35,3 +35,34 @@ export interface Route {
 
 /** Azure's prefix of Key Vault data actions. */
 export const KV = 'Microsoft.KeyVault/vaults';
+
+/**
+ * The row builder of an object collection's routes (secrets, keys): the
+ * access-policy permission `{collection}/{permission}`, the RBAC data action
+ * `${KV}/{actions[action]}` (action defaults to the permission), object scope
+ * for paths naming an object, list scope for its collection-wide lists.
+ */
+export const collectionRoutes =
+  (collection: 'secrets' | 'keys', actions: Readonly<Record<string, string>>) =>
+  (
+    operationId: string,
+    method: HttpMethod,
+    path: string,
+    file: string,
+    permission: string,
+    auditOperation: string,
+    summary: string,
+    action: string = permission,
+  ): Route => ({
+    operationId,
+    method,
+    path,
+    handler: `functions/${collection}/${file}.ts`,
+    plane: 'data',
+    permission: `${collection}/${permission}`,
+    dataAction: `${KV}/${actions[action]}`,
+    ...(path.includes('{name}') && { objectScope: collection }),
+    ...(action === 'list' && !path.includes('{name}') && { listScope: collection }),
+    auditOperation,
+    summary,
+  });

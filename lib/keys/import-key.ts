@@ -7,12 +7,10 @@ import { factsOf } from './key-facts.ts';
 import { requireKeyName } from './key-names.ts';
 import type { KeyType } from './key-operations.ts';
 import type { ImportKeyInput } from './key-schemas.ts';
-import { keyOpsFor } from './key-types.ts';
+import { KEY_TYPES, keyOpsFor } from './key-types.ts';
 import type { KeysDeps } from './keys-deps.ts';
 import { storeNewKeyVersion } from './new-key-version.ts';
 import { importJwk } from './software/jwk-import.ts';
-
-const HSM_TYPES: readonly string[] = ['RSA-HSM', 'EC-HSM', 'oct-HSM'];
 
 /**
  * Imports a JWK's private key as a new version. Software keys (kty RSA, EC)
@@ -37,7 +35,7 @@ export function makeImportKey(
     if (input.Hsm === true || kty.endsWith('-HSM')) {
       const hsmKty = kty.endsWith('-HSM') ? kty : `${kty}-HSM`;
       requireKeyTypeAllowed(vault.sku, hsmKty);
-      if (!HSM_TYPES.includes(hsmKty)) {
+      if (!(KEY_TYPES as readonly string[]).includes(hsmKty)) {
         throw new BadParameterError(
           "JWK member 'kty' must be RSA, EC or oct (or RSA-HSM, EC-HSM, oct-HSM) to import a key into the HSM.",
         );

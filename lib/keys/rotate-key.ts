@@ -48,9 +48,7 @@ export async function rotateVersion(
     {
       kty: facts.kty,
       keyOps: facts.keyOps,
-      ...(facts.kty !== 'EC' &&
-        facts.kty !== 'EC-HSM' &&
-        facts.keySize !== undefined && { keySize: facts.keySize }),
+      ...(facts.keySize !== undefined && { keySize: facts.keySize }),
       ...(facts.crv !== undefined && { crv: facts.crv }),
     },
     { vault: vault.name, name: latest.name, version },

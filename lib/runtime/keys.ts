@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Config } from '../config.ts';
 import { BadParameterError } from '../errors.ts';
 import type { KeyBackend, KeyBackends } from '../keys/key-backends.ts';
@@ -7,6 +6,7 @@ import { softwareBackend } from '../keys/software/software-backend.ts';
 import { DynamoKeyStore } from '../store/dynamo-key-store.ts';
 import { container } from './container.ts';
 import { newVersionId, nowSeconds } from './ids.ts';
+import { configuredPkcs11Session } from './pkcs11.ts';
 
 let deps: KeysDeps | undefined;
 
@@ -64,15 +64,9 @@ async function openHsm(config: Config): Promise<KeyBackend> {
     ]);
     return kmsBackend(new KMSClient({ region: config.AWS_REGION }));
   }
-  const [{ sharedPkcs11Session }, { pkcs11Backend }] = await Promise.all([
-    import('../keys/hsm/pkcs11-session.ts'),
+  const [session, { pkcs11Backend }] = await Promise.all([
+    configuredPkcs11Session(config),
     import('../keys/hsm/pkcs11-backend.ts'),
   ]);
-  const pin = config.ARCA_PKCS11_PIN ?? readFileSync(config.ARCA_PKCS11_PIN_FILE as string, 'utf8').trim();
-  const session = await sharedPkcs11Session({
-    modulePath: config.ARCA_PKCS11_MODULE as string,
-    tokenLabel: config.ARCA_PKCS11_TOKEN_LABEL as string,
-    pin,
-  });
   return pkcs11Backend(session);
 }

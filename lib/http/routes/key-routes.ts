@@ -1,4 +1,4 @@
-import { type HttpMethod, KV, type Route } from '../route.ts';
+import { collectionRoutes, type Route } from '../route.ts';
 
 /**
  * Keys routes: the access-policy permission and the RBAC data action, as Azure
@@ -26,27 +26,7 @@ const KEY_ACTIONS: Record<string, string> = {
   setrotationpolicy: 'keyrotationpolicies/write',
 };
 
-const keys = (
-  operationId: string,
-  method: HttpMethod,
-  path: string,
-  file: string,
-  permission: string,
-  auditOperation: string,
-  summary: string,
-): Route => ({
-  operationId,
-  method,
-  path,
-  handler: `functions/keys/${file}.ts`,
-  plane: 'data',
-  permission: `keys/${permission}`,
-  dataAction: `${KV}/${KEY_ACTIONS[permission]}`,
-  ...(path.includes('{name}') && { objectScope: 'keys' as const }),
-  ...(permission === 'list' && !path.includes('{name}') && { listScope: 'keys' as const }),
-  auditOperation,
-  summary,
-});
+const keys = collectionRoutes('keys', KEY_ACTIONS);
 
 /** The keys routes (one part of the route table: lib/http/routes.ts). */
 // biome-ignore format: one route a line reads as a table

@@ -1,40 +1,19 @@
-import { type HttpMethod, KV, type Route } from '../route.ts';
+import { collectionRoutes, type Route } from '../route.ts';
 
 /** Secrets routes: the access-policy permission and the RBAC data action, as Azure names them. */
 const SECRET_ACTIONS: Record<string, string> = {
-  get: 'getSecret/action',
-  list: 'readMetadata/action',
-  set: 'setSecret/action',
-  update: 'update/action',
-  delete: 'delete',
-  recover: 'recover/action',
-  backup: 'backup/action',
-  restore: 'restore/action',
-  purge: 'purge/action',
+  get: 'secrets/getSecret/action',
+  list: 'secrets/readMetadata/action',
+  set: 'secrets/setSecret/action',
+  update: 'secrets/update/action',
+  delete: 'secrets/delete',
+  recover: 'secrets/recover/action',
+  backup: 'secrets/backup/action',
+  restore: 'secrets/restore/action',
+  purge: 'secrets/purge/action',
 };
 
-const secrets = (
-  operationId: string,
-  method: HttpMethod,
-  path: string,
-  file: string,
-  permission: string,
-  auditOperation: string,
-  summary: string,
-  action: keyof typeof SECRET_ACTIONS = permission,
-): Route => ({
-  operationId,
-  method,
-  path,
-  handler: `functions/secrets/${file}.ts`,
-  plane: 'data',
-  permission: `secrets/${permission}`,
-  dataAction: `${KV}/secrets/${SECRET_ACTIONS[action]}`,
-  ...(path.includes('{name}') && { objectScope: 'secrets' as const }),
-  ...(action === 'list' && !path.includes('{name}') && { listScope: 'secrets' as const }),
-  auditOperation,
-  summary,
-});
+const secrets = collectionRoutes('secrets', SECRET_ACTIONS);
 
 /** The secrets routes (one part of the route table: lib/http/routes.ts). */
 // biome-ignore format: one route a line reads as a table
