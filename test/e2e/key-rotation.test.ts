@@ -124,10 +124,11 @@ describe('key rotation policies through the Azure SDK', () => {
 
   it('answers 404 KeyNotFound for the policy of an unknown or deleted key', async () => {
     for (const call of [
-      client.getKeyRotationPolicy('no-such-key'),
-      client.updateKeyRotationPolicy('no-such-key', { expiresIn: 'P90D' }),
+      () => client.getKeyRotationPolicy('no-such-key'),
+      () => client.updateKeyRotationPolicy('no-such-key', { expiresIn: 'P90D' }),
     ]) {
-      const missing = await failure(call);
+      // Each call starts only when awaited: a rejection nobody awaits yet is an unhandled rejection.
+      const missing = await failure(call());
       assert.equal(missing.status, 404);
       assert.equal(missing.code, 'KeyNotFound');
     }

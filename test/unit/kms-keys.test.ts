@@ -999,9 +999,9 @@ describe('KMS error translation', () => {
       kms.on(VerifyCommand).rejects(awsError(name));
       kms.on(DecryptCommand).rejects(awsError(name));
       for (const call of [
-        signing.sign('ES256', randomBytes(32)),
-        signing.verify('ES256', randomBytes(32), randomBytes(64)),
-        decrypting.decrypt('RSA-OAEP', randomBytes(256)),
+        () => signing.sign('ES256', randomBytes(32)),
+        () => signing.verify('ES256', randomBytes(32), randomBytes(64)),
+        () => decrypting.decrypt('RSA-OAEP', randomBytes(256)),
       ]) {
         await assert.rejects(call, (error: unknown) => {
           assert.ok(error instanceof type, String(error));
