@@ -4,9 +4,11 @@
  * private operation (CKM_RSA_X_509) and the EME-OAEP padding of its output is
  * checked and removed here, in JavaScript. The private key never leaves the
  * token, but this unpadding is the security-sensitive piece to review: it is
- * written to examine the whole block and fail with one and the same error
- * whatever check failed (constant-time intent), so that its answers cannot
- * serve as a padding oracle (Manger's attack).
+ * written to examine the whole block, without branches on its bytes, and to
+ * fail with one and the same error whatever check failed, so that its answers
+ * cannot serve as a padding oracle (Manger's attack). JavaScript gives no
+ * constant-time guarantee; this is the best a JIT allows, and a token with
+ * OAEP-SHA-256 (CloudHSM has it) never takes this path.
  */
 import { createHash } from 'node:crypto';
 import { BadParameterError } from '#lib/errors.ts';
@@ -31,15 +33,17 @@ export function oaepDecode(encoded: Buffer, hash: HashName, algorithm: string): 
 
   let bad = encoded[0] ?? 1;
   for (let i = 0; i < hLen; i++) bad |= (db[i] ?? 0) ^ (labelHash[i] ?? 0);
-  // Find the 0x01 after the zero padding without leaving the loop early.
+  // Find the 0x01 after the zero padding without leaving the loop early and
+  // without a data-dependent branch: flags are computed with arithmetic
+  // (for 0 <= x <= 255, (x - 1) >>> 31 is 1 exactly when x is 0).
   let found = 0;
   let index = 0;
   for (let i = hLen; i < db.length; i++) {
     const byte = db[i] ?? 0;
-    const isOne = byte === 1 ? 1 : 0;
-    const isZero = byte === 0 ? 1 : 0;
+    const isZero = (byte - 1) >>> 31;
+    const isOne = ((byte ^ 1) - 1) >>> 31;
     const first = isOne & (found ^ 1);
-    index = first ? i : index;
+    index ^= (index ^ i) & -first;
     // Before the 0x01, anything but 0x00 is bad padding.
     bad |= (found ^ 1) & ((isOne | isZero) ^ 1);
     found |= isOne;
