@@ -48,11 +48,12 @@ import type { HsmMode } from './constructs/key-hsm.ts';
  *   with arca:hsm=pkcs11 (infra/constructs/key-hsm.ts, Pkcs11Settings, says more):
  *   arca:pkcs11LayerArn      required: a Lambda layer (arm64) with the CloudHSM Client SDK 5 PKCS#11
  *                            library and its configuration for the cluster; Lambda has no such library
- *   arca:pkcs11PinSecret     required: a Secrets Manager secret (name or ARN) holding the PIN
- *                            ({crypto user}:{password}); the template holds only a dynamic reference
+ *   arca:pkcs11PinSecret     required: a Secrets Manager secret (name or complete ARN) holding the PIN
+ *                            ({crypto user}:{password}); the HSM functions read it at cold start
  *   arca:hsmVpcId            required: the cluster's VPC; the functions that use the HSM run in it
  *   arca:hsmSubnetIds        required, comma-separated: subnets that reach the HSMs (with a NAT gateway
- *                            or VPC endpoints for DynamoDB, KMS, X-Ray, Logs, CloudHSM and the JWKS URL)
+ *                            or VPC endpoints for DynamoDB, KMS, Secrets Manager, X-Ray, Logs, CloudHSM
+ *                            and the JWKS URL)
  *   arca:hsmSecurityGroupIds required, comma-separated: security groups the cluster admits (TCP 2223-2225)
  *   arca:pkcs11jsBinary      required: pkcs11js's build/Release/pkcs11.node built for Lambda (linux arm64,
  *                            Node.js 22, the version package-lock.json pins); it replaces the one

@@ -56,6 +56,8 @@ export interface Config {
   readonly ARCA_PKCS11_TOKEN_LABEL?: string;
   readonly ARCA_PKCS11_PIN?: string;
   readonly ARCA_PKCS11_PIN_FILE?: string;
+  /** A Secrets Manager secret (name or ARN) holding the PIN, read when the session is first opened. */
+  readonly ARCA_PKCS11_PIN_SECRET?: string;
   /** Why HSM keys are off, shown to callers who ask for one (local mode sets it). */
   readonly ARCA_HSM_OFF_REASON?: string;
   /** The CloudHSM cluster the health route reports on. */
@@ -130,6 +132,7 @@ export function parseConfig(env: Env): Config {
     ARCA_PKCS11_TOKEN_LABEL: optional('ARCA_PKCS11_TOKEN_LABEL'),
     ARCA_PKCS11_PIN: optional('ARCA_PKCS11_PIN'),
     ARCA_PKCS11_PIN_FILE: optional('ARCA_PKCS11_PIN_FILE'),
+    ARCA_PKCS11_PIN_SECRET: optional('ARCA_PKCS11_PIN_SECRET'),
     ARCA_HSM_OFF_REASON: optional('ARCA_HSM_OFF_REASON'),
     ARCA_CLOUDHSM_CLUSTER_ID: optional('ARCA_CLOUDHSM_CLUSTER_ID'),
   };
@@ -137,8 +140,11 @@ export function parseConfig(env: Env): Config {
     if (!config.ARCA_PKCS11_MODULE) problems.push('ARCA_PKCS11_MODULE: required when ARCA_HSM=pkcs11');
     if (!config.ARCA_PKCS11_TOKEN_LABEL)
       problems.push('ARCA_PKCS11_TOKEN_LABEL: required when ARCA_HSM=pkcs11');
-    if (!config.ARCA_PKCS11_PIN && !config.ARCA_PKCS11_PIN_FILE)
-      problems.push('ARCA_PKCS11_PIN or ARCA_PKCS11_PIN_FILE: one is required when ARCA_HSM=pkcs11');
+    const pinSources = [config.ARCA_PKCS11_PIN, config.ARCA_PKCS11_PIN_FILE, config.ARCA_PKCS11_PIN_SECRET];
+    if (pinSources.filter(Boolean).length !== 1)
+      problems.push(
+        'ARCA_PKCS11_PIN, ARCA_PKCS11_PIN_FILE or ARCA_PKCS11_PIN_SECRET: exactly one is required when ARCA_HSM=pkcs11',
+      );
   }
   if (config.ARCA_KEYRING === 'kms' && !config.ARCA_KMS_KEY_ID)
     problems.push('ARCA_KMS_KEY_ID: required when ARCA_KEYRING=kms');

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import {
   type ISecurityGroup,
   type ISubnet,
@@ -9,7 +9,6 @@ import {
   Vpc,
 } from 'aws-cdk-lib/aws-ec2';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
 import { type ILayerVersion, LayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { wildcardArnFinding } from './operation-function.ts';
@@ -43,14 +42,15 @@ export interface Pkcs11Settings {
   /** @default 'hsm1' (the one token of CloudHSM Client SDK 5) */
   readonly tokenLabel?: string;
   /**
-   * The Secrets Manager secret (name or ARN) whose SecretString is the USER PIN;
-   * for CloudHSM, `{crypto user name}:{password}`. The template holds only a
-   * dynamic reference ({{resolve:secretsmanager:…}}) that CloudFormation
-   * resolves at deployment into ARCA_PKCS11_PIN, in an environment encrypted
-   * under a key of its own (so reading the function's configuration needs
-   * kms:Decrypt on that key, not just lambda:GetFunctionConfiguration).
-   * (An SSM SecureString cannot be used: CloudFormation resolves
-   * ssm-secure references for a few resource types only, not Lambda.)
+   * The Secrets Manager secret (name, or complete ARN) whose SecretString is
+   * the USER PIN; for CloudHSM, `{crypto user name}:{password}`. The functions
+   * that use the HSM get its name (ARCA_PKCS11_PIN_SECRET) and
+   * secretsmanager:GetSecretValue on it alone, and read it when they first
+   * open their session: the PIN is neither in the template nor in the
+   * functions' configuration, and a rotated PIN is picked up by the next cold
+   * start. Their subnets need a route or an interface endpoint to Secrets
+   * Manager; a secret under a customer managed key needs that key's policy
+   * to let the functions' roles decrypt through Secrets Manager.
    */
   readonly pinSecret?: string;
   /**
@@ -139,7 +139,6 @@ export interface HsmFunctionOptions {
     readonly subnets: readonly ISubnet[];
     readonly securityGroups: readonly ISecurityGroup[];
   };
-  readonly environmentEncryption?: Key;
   /** pkcs11js's binary built for Lambda (see OperationFunction). */
   readonly pkcs11jsBinary?: string;
 }
@@ -151,12 +150,13 @@ const CLOUDHSM_TOKEN = 'hsm1';
 export class KeyHsm extends Construct {
   readonly mode: HsmMode;
   readonly cloudHsmClusterId?: string;
-  /** pkcs11 only: encrypts the environment (which holds the PIN) of the functions that open sessions. */
-  readonly environmentKey?: Key;
   private readonly pkcs11?: {
     readonly modulePath: string;
     readonly tokenLabel: string;
-    readonly pin: string;
+    /** The secret's name or complete ARN, as configured (what GetSecretValue is given). */
+    readonly pinSecret: string;
+    /** The ARN(s) IAM matches the secret by. */
+    readonly pinSecretArn: string;
     readonly options: HsmFunctionOptions;
   };
 
@@ -183,7 +183,6 @@ export class KeyHsm extends Construct {
     }
     if (mode === 'pkcs11') {
       this.pkcs11 = this.pkcs11Settings(props.pkcs11 ?? {});
-      this.environmentKey = this.pkcs11.options.environmentEncryption;
     }
   }
 
@@ -195,7 +194,7 @@ export class KeyHsm extends Construct {
       ...(this.pkcs11 && {
         ARCA_PKCS11_MODULE: this.pkcs11.modulePath,
         ARCA_PKCS11_TOKEN_LABEL: this.pkcs11.tokenLabel,
-        ARCA_PKCS11_PIN: this.pkcs11.pin,
+        ARCA_PKCS11_PIN_SECRET: this.pkcs11.pinSecret,
       }),
       ...(uses.includes('health') && this.cloudHsmClusterId
         ? { ARCA_CLOUDHSM_CLUSTER_ID: this.cloudHsmClusterId }
@@ -211,6 +210,15 @@ export class KeyHsm extends Construct {
   /** The AWS permissions a function's uses need. */
   grant(grantee: IGrantable, uses: readonly HsmUse[]): void {
     if (this.mode === 'kms') for (const use of new Set(uses)) this.grantKms(grantee, use);
+    if (this.pkcs11 && uses.length > 0) {
+      // The PIN, read when the function first opens its session.
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [this.pkcs11.pinSecretArn],
+        }),
+      );
+    }
     if (uses.includes('health') && this.cloudHsmClusterId) {
       grantee.grantPrincipal.addToPrincipalPolicy(
         new PolicyStatement({ actions: ['cloudhsm:DescribeClusters'], resources: ['*'] }),
@@ -299,6 +307,33 @@ export class KeyHsm extends Construct {
     }
   }
 
+  /**
+   * The ARN a policy names the PIN secret by: a complete ARN as given, or for
+   * a name, its ARN with Secrets Manager's six-character suffix as `??????`
+   * (what CDK's fromSecretNameV2 grants do).
+   */
+  private pinSecretArn(pinSecret: string): string {
+    if (pinSecret.startsWith('arn:')) {
+      if (
+        !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/.test(pinSecret)
+      ) {
+        throw new Error(
+          `arca:pkcs11PinSecret: "${pinSecret}" is not the complete ARN of a secret (…:secret:{name}-{6 characters}); give the ARN Secrets Manager shows, or the name`,
+        );
+      }
+      return pinSecret;
+    }
+    if (!/^[\w/+=.@-]{1,512}$/.test(pinSecret)) {
+      throw new Error(`arca:pkcs11PinSecret: "${pinSecret}" is not a secret name`);
+    }
+    return Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${pinSecret}-??????`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
   private pkcs11Settings(settings: Pkcs11Settings) {
     const missing: string[] = [];
     const need = <T>(value: T | undefined, contextKey: string, what: string): T | undefined => {
@@ -374,19 +409,14 @@ export class KeyHsm extends Construct {
     const securityGroups = securityGroupIds.map((sg) =>
       SecurityGroup.fromSecurityGroupId(this, `SecurityGroup-${sg}`, sg, { mutable: false }),
     );
-    const environmentKey = new Key(this, 'EnvironmentKey', {
-      description: 'Arca: encrypts the environment (PKCS#11 PIN) of the functions that use the HSM',
-      enableKeyRotation: true,
-    });
     return {
       modulePath: settings.modulePath ?? CLOUDHSM_MODULE,
       tokenLabel: settings.tokenLabel ?? CLOUDHSM_TOKEN,
-      // A dynamic reference, resolved by CloudFormation at deployment: the PIN is never in the template.
-      pin: SecretValue.secretsManager(pinSecret).unsafeUnwrap(),
+      pinSecret,
+      pinSecretArn: this.pinSecretArn(pinSecret),
       options: {
         layers: [LayerVersion.fromLayerVersionArn(this, 'Pkcs11Layer', layerArn)],
         network: { vpc, subnets, securityGroups },
-        environmentEncryption: environmentKey,
         pkcs11jsBinary,
       },
     };

@@ -8,7 +8,6 @@ import {
   Role,
   ServicePrincipal,
 } from 'aws-cdk-lib/aws-iam';
-import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, type ILayerVersion, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -29,8 +28,6 @@ export interface OperationFunctionProps {
     readonly subnets: readonly ISubnet[];
     readonly securityGroups: readonly ISecurityGroup[];
   };
-  /** Encrypt the environment under this key rather than Lambda's own (it holds a secret). */
-  readonly environmentEncryption?: IKey;
   /**
    * pkcs11js's native binary (build/Release/pkcs11.node) built for Lambda
    * (linux arm64, Node.js 22, Amazon Linux 2023), put in place of the one
@@ -117,7 +114,6 @@ export class OperationFunction extends Construct implements IGrantable {
       logGroup,
       description: props.description,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
-      ...(props.environmentEncryption && { environmentEncryption: props.environmentEncryption }),
       ...(props.layers && { layers: [...props.layers] }),
       ...(props.network && {
         vpc: props.network.vpc,

@@ -11,6 +11,7 @@ import { handlerFiles, routes } from '#lib/http/routes.ts';
 import { collectionIndex, tableKeys } from '#lib/store/table-schema.ts';
 import { buildApp } from '../../infra/app.ts';
 import { ArcaStack } from '../../infra/arca-stack.ts';
+import { hsmUsesOf } from '../../infra/constructs/key-hsm.ts';
 import { AREAS, areasOf } from '../../infra/constructs/operation-area.ts';
 
 /**
@@ -1359,32 +1360,52 @@ describe('the Arca stack, HSM keys (arca:hsm) and the HSM health route', () => {
         assert.equal(env.ARCA_HSM, 'pkcs11');
         assert.equal(env.ARCA_PKCS11_MODULE, '/opt/cloudhsm/lib/libcloudhsm_pkcs11.so');
         assert.equal(env.ARCA_PKCS11_TOKEN_LABEL, 'hsm1');
-        // Their environment holds the PIN: encrypted under a key of its own.
-        assert.deepEqual(props.KmsKeyArn, {
-          'Fn::GetAtt': [logicalId(stack.keyHsm.environmentKey as Key), 'Arn'],
-        });
+        // Their environment names the PIN's secret; it holds no secret.
+        assert.equal(env.ARCA_PKCS11_PIN_SECRET, 'arca/hsm-pin');
+        assert.equal(props.KmsKeyArn, undefined, file);
       }
       for (const file of others) {
         const props = fnProperties(stack, template, file);
         assert.equal(props.VpcConfig, undefined, file);
         assert.equal(props.Layers, undefined, file);
-        assert.equal(variables(stack, template, file).ARCA_PKCS11_PIN, undefined, file);
+        assert.equal(variables(stack, template, file).ARCA_PKCS11_PIN_SECRET, undefined, file);
       }
     });
 
-    test('puts no PIN in the template: a Secrets Manager reference that CloudFormation resolves', () => {
-      const pins = new Set(
-        [...hsmUsers, HEALTH].map((file) => variables(stack, template, file).ARCA_PKCS11_PIN),
-      );
-      assert.deepEqual([...pins], ['{{resolve:secretsmanager:arca/hsm-pin:SecretString:::}}']);
+    test('puts no PIN anywhere: the functions that open sessions may read its secret, and only they', () => {
       const text = JSON.stringify(template.toJSON());
       assert.ok(!text.includes('ARCA_PKCS11_PIN_FILE'));
-      // The functions never read the secret themselves.
+      assert.ok(!text.includes('"ARCA_PKCS11_PIN"'));
+      assert.ok(!text.includes('resolve:secretsmanager'));
+      const pinSecretArn = {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':secretsmanager:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':secret:arca/hsm-pin-??????',
+          ],
+        ],
+      };
       for (const file of handlerFiles()) {
-        const actions = statementsOf(stack, template, file).flatMap((s) => [s.Action].flat());
-        assert.ok(!actions.some((a) => a.startsWith('secretsmanager:') || a.startsWith('ssm:')), file);
+        const statements = statementsOf(stack, template, file).filter((s) =>
+          [s.Action].flat().some((a) => a.startsWith('secretsmanager:') || a.startsWith('ssm:')),
+        );
+        if (hsmUsesOf(file).length > 0) {
+          assert.deepEqual(
+            statements.map((s) => ({ Action: s.Action, Resource: s.Resource })),
+            [{ Action: 'secretsmanager:GetSecretValue', Resource: pinSecretArn }],
+            file,
+          );
+        } else {
+          assert.deepEqual(statements, [], file);
+        }
       }
-      // lib/config.ts accepts the environment once the reference is resolved.
+      // lib/config.ts accepts the environment as deployed.
       const env = variables(stack, template, 'functions/keys/sign.ts');
       const config = parseConfig(
         Object.fromEntries(
@@ -1447,6 +1468,30 @@ describe('the Arca stack, HSM keys (arca:hsm) and the HSM health route', () => {
       assert.throws(
         () => buildApp({ ...noBundling, ...pkcs11, 'arca:hsmSubnetIds': 'my-subnet' }),
         /hsmSubnetIds/,
+      );
+      // A partial ARN would match no secret in a policy; a name with a space is no name.
+      for (const pinSecret of [
+        'arn:aws:secretsmanager:eu-west-1:111122223333:secret:arca/hsm-pin',
+        'hsm pin',
+      ]) {
+        assert.throws(
+          () => buildApp({ ...noBundling, ...pkcs11, 'arca:pkcs11PinSecret': pinSecret }),
+          /arca:pkcs11PinSecret/,
+          pinSecret,
+        );
+      }
+    });
+
+    test('grants a PIN secret given by its complete ARN by that ARN, and passes it as given', () => {
+      const arn = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:arca/hsm-pin-AbC123';
+      const byArn = synth({ ...pkcs11, 'arca:pkcs11PinSecret': arn });
+      const file = 'functions/keys/sign.ts';
+      assert.equal(variables(byArn.stack, byArn.template, file).ARCA_PKCS11_PIN_SECRET, arn);
+      assert.deepEqual(
+        withAction(statementsOf(byArn.stack, byArn.template, file), 'secretsmanager:GetSecretValue').map(
+          (s) => s.Resource,
+        ),
+        [arn],
       );
     });
   });

@@ -20,6 +20,9 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { parseConfig } from '#lib/config.ts';
 import { BadParameterError, NotFoundError, ServiceUnavailableError } from '#lib/errors.ts';
 import {
   type GeneratedHsmKey,
@@ -38,6 +41,7 @@ import {
 } from '#lib/keys/hsm/pkcs11-session.ts';
 import { ensureSoftHsmToken, type SoftHsmToken } from '#lib/keys/hsm/softhsm-token.ts';
 import type { SignatureAlgorithm } from '#lib/keys/key-operations.ts';
+import { configuredPkcs11Session } from '#lib/runtime/pkcs11.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'arca-pkcs11-'));
 const label = 'arca-keystore-test';
@@ -709,5 +713,79 @@ describe('handles across sessions', () => {
     });
     await assert.rejects(hsm.sign('RS256', randomBytes(32)), NotFoundError);
     await assert.rejects(store.open('not-a-handle'), BadParameterError);
+  });
+});
+
+describe('the PIN held in Secrets Manager (ARCA_PKCS11_PIN_SECRET, as deployed)', () => {
+  const PIN_SECRET = 'arca/hsm-pin';
+  const configWith = (extra: Record<string, string>) =>
+    parseConfig({
+      ARCA_KEYRING: 'kms',
+      ARCA_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/x',
+      ARCA_JWKS_URL: 'https://login.example/t/keys',
+      ARCA_TENANT_ID: 't',
+      ARCA_TOKEN_ISSUER: 'https://login.example/t/v2.0',
+      ARCA_CHALLENGE_AUTHORITY: 'https://login.example',
+      ARCA_HSM: 'pkcs11',
+      ARCA_PKCS11_MODULE: token.modulePath,
+      ARCA_PKCS11_TOKEN_LABEL: token.label,
+      ...extra,
+    });
+
+  it('fetches the PIN once, when the session is first opened, and logs in with it', async () => {
+    const secretsManager = mockClient(SecretsManagerClient);
+    try {
+      secretsManager
+        .on(GetSecretValueCommand, { SecretId: PIN_SECRET })
+        .resolves({ SecretString: `${token.pin}\n` });
+      await closeSharedPkcs11Sessions();
+      const config = configWith({ ARCA_PKCS11_PIN_SECRET: PIN_SECRET });
+      const sessions = await Promise.all([1, 2, 3].map(() => configuredPkcs11Session(config)));
+      assert.equal(new Set(sessions).size, 1);
+      assert.equal(await configuredPkcs11Session(config), sessions[0]);
+      assert.equal(secretsManager.commandCalls(GetSecretValueCommand).length, 1);
+      const key = await new Pkcs11KeyStore(sessions[0] as Pkcs11Session).generateKey({
+        kty: 'EC-HSM',
+        curve: 'P-256',
+      });
+      assert.match(key.handle, /^arca-[0-9a-f]{32}$/);
+    } finally {
+      secretsManager.restore();
+    }
+  });
+
+  it('a secret that cannot be read leaves no session behind, and the next use reads it again', async () => {
+    const secretsManager = mockClient(SecretsManagerClient);
+    try {
+      secretsManager
+        .on(GetSecretValueCommand)
+        .rejectsOnce(
+          Object.assign(new Error('denied arn:aws:iam::1:role/x'), { name: 'AccessDeniedException' }),
+        )
+        .resolves({ SecretString: token.pin });
+      await closeSharedPkcs11Sessions();
+      const config = configWith({ ARCA_PKCS11_PIN_SECRET: PIN_SECRET });
+      await assert.rejects(configuredPkcs11Session(config), (error: unknown) => {
+        assert.ok(error instanceof ServiceUnavailableError);
+        assert.match(error.message, /AccessDeniedException/);
+        assert.doesNotMatch(error.message, /arn:/);
+        return true;
+      });
+      const opened = await configuredPkcs11Session(config);
+      assert.equal(secretsManager.commandCalls(GetSecretValueCommand).length, 2);
+      session = opened;
+      store = new Pkcs11KeyStore(session);
+    } finally {
+      secretsManager.restore();
+    }
+  });
+
+  it('the configuration takes exactly one of PIN, PIN file and PIN secret', () => {
+    assert.throws(() => configWith({}), /exactly one is required/);
+    assert.throws(
+      () => configWith({ ARCA_PKCS11_PIN: token.pin, ARCA_PKCS11_PIN_SECRET: PIN_SECRET }),
+      /exactly one is required/,
+    );
+    assert.equal(configWith({ ARCA_PKCS11_PIN_SECRET: PIN_SECRET }).ARCA_PKCS11_PIN_SECRET, PIN_SECRET);
   });
 });

@@ -14,6 +14,7 @@
 import type { CloudHSMV2Client, Cluster, Hsm } from '@aws-sdk/client-cloudhsm-v2';
 import { DescribeClustersCommand } from '@aws-sdk/client-cloudhsm-v2';
 import { KeyVaultError, ServiceUnavailableError } from '#lib/errors.ts';
+import { AwsCallTimeout, exceptionName, withDeadline } from './aws-call.ts';
 
 export interface CloudHsmHsmHealth {
   readonly hsmId: string;
@@ -55,24 +56,13 @@ export async function describeCloudHsmCluster(
     );
   }
   const timeoutMs = options.timeoutMs ?? 3_000;
-  // The request is aborted at the deadline, and the answer does not wait for the SDK to notice.
-  const abort = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      abort.abort();
-      reject(new Error('deadline'));
-    }, timeoutMs);
-  });
   let clusters: Cluster[];
   try {
     const command = new DescribeClustersCommand({ Filters: { clusterIds: [clusterId] } });
-    const out = await Promise.race([client.send(command, { abortSignal: abort.signal }), deadline]);
+    const out = await withDeadline(timeoutMs, (abortSignal) => client.send(command, { abortSignal }));
     clusters = out.Clusters ?? [];
   } catch (error) {
-    throw translateCloudHsmError(error, clusterId, abort.signal.aborted ? timeoutMs : undefined);
-  } finally {
-    clearTimeout(timer);
+    throw translateCloudHsmError(error, clusterId, error instanceof AwsCallTimeout ? timeoutMs : undefined);
   }
   const cluster = clusters.find((c) => c.ClusterId === clusterId);
   if (!cluster) throw clusterNotFound(clusterId);
@@ -97,12 +87,6 @@ function hsmHealth(hsm: Hsm): CloudHsmHsmHealth {
 function optionalText<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   if (!value) return {};
   return { [key]: value.slice(0, MAX_MESSAGE) } as { [P in K]?: string };
-}
-
-/** The exception name of an AWS SDK error, when it is a plain identifier; '' otherwise. */
-function exceptionName(error: unknown): string {
-  const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === 'string' && /^[A-Za-z][A-Za-z0-9_.]{0,99}$/.test(name) ? name : '';
 }
 
 /**

@@ -327,12 +327,24 @@ function findSlot(pkcs11: Pkcs11, tokenLabel: string): Pkcs11Handle {
 
 const shared = new Map<string, Promise<Pkcs11Session>>();
 
-/** The one session of this process for a module and token (opened on first use). */
-export function sharedPkcs11Session(options: Pkcs11SessionOptions): Promise<Pkcs11Session> {
+/** Where the shared session gets its PIN: the PIN, or a function read only when the session is opened. */
+export type Pkcs11PinSource = string | (() => Promise<string>);
+
+/**
+ * The one session of this process for a module and token (opened on first
+ * use). A PIN given as a function is called only to open the session, so a
+ * PIN held elsewhere (Secrets Manager) is fetched once per process.
+ */
+export function sharedPkcs11Session(
+  options: Omit<Pkcs11SessionOptions, 'pin'> & { readonly pin: Pkcs11PinSource },
+): Promise<Pkcs11Session> {
   const key = `${options.modulePath}\n${normaliseTokenLabel(options.tokenLabel)}`;
   let session = shared.get(key);
   if (session === undefined) {
-    session = Pkcs11Session.open(options);
+    const { pin } = options;
+    session = (typeof pin === 'string' ? Promise.resolve(pin) : pin()).then((resolved) =>
+      Pkcs11Session.open({ modulePath: options.modulePath, tokenLabel: options.tokenLabel, pin: resolved }),
+    );
     shared.set(key, session);
     session.catch(() => shared.delete(key));
   }
