@@ -1,17 +1,10 @@
 import { existsSync } from 'node:fs';
 import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
-import {
-  type ISecurityGroup,
-  type ISubnet,
-  type IVpc,
-  SecurityGroup,
-  Subnet,
-  Vpc,
-} from 'aws-cdk-lib/aws-ec2';
+import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { type ILayerVersion, LayerVersion } from 'aws-cdk-lib/aws-lambda';
+import { LayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { wildcardArnFinding } from './operation-function.ts';
+import { type OperationFunctionProps, wildcardArnFinding } from './operation-function.ts';
 
 /**
  * Where HSM-protected keys (RSA-HSM, EC-HSM, oct-HSM) live on AWS, and what
@@ -132,16 +125,7 @@ const KEY_SPECS = [
 const TAG_KEYS = ['arca:vault', 'arca:name', 'arca:version'];
 
 /** Lambda placement and packaging for a function that opens PKCS#11 sessions. */
-export interface HsmFunctionOptions {
-  readonly layers?: readonly ILayerVersion[];
-  readonly network?: {
-    readonly vpc: IVpc;
-    readonly subnets: readonly ISubnet[];
-    readonly securityGroups: readonly ISecurityGroup[];
-  };
-  /** pkcs11js's binary built for Lambda (see OperationFunction). */
-  readonly pkcs11jsBinary?: string;
-}
+export type HsmFunctionOptions = Pick<OperationFunctionProps, 'layers' | 'network' | 'pkcs11jsBinary'>;
 
 const CLOUDHSM_MODULE = '/opt/cloudhsm/lib/libcloudhsm_pkcs11.so';
 const CLOUDHSM_TOKEN = 'hsm1';

@@ -1,3 +1,7 @@
+/**
+ * Soft delete, get deleted, recover and purge, for secrets and (with
+ * KEY_NAMES) keys: the same store contract, named for their kind.
+ */
 import type { AuditEntry } from '../audit/audit-log.ts';
 import { ForbiddenError } from '../errors.ts';
 import type { Deletion } from './model.ts';
@@ -11,11 +15,6 @@ export interface RetentionSettings {
 }
 
 const DAY = 86_400;
-
-/**
- * Soft delete, get deleted, recover and purge, for secrets and (with
- * KEY_NAMES) keys: the same store contract, named for their kind.
- */
 
 /** Soft-deletes an object with all its versions; it stays recoverable for the retention period. */
 export function makeDeleteSecret(deps: Pick<SecretsDeps, 'store' | 'now'>, names = SECRET_NAMES) {
@@ -73,7 +72,7 @@ export function requirePurgeAllowed(
   }
 }
 
-/** Purge protection: a protected vault's deleted objects are purged only once their retention has ended. */
+/** Purges a deleted secret for good (under purge protection, only once its retention has ended). */
 export function makePurgeDeletedSecret(deps: Pick<SecretsDeps, 'store' | 'now'>) {
   return async (
     vault: string,

@@ -55,6 +55,18 @@ function substitute(value: unknown, parameters: Readonly<Record<string, unknown>
  * assertion reads as it would on one flat template. Logical ids are those of
  * each resource's own stack (what `logicalId` gives); none may collide.
  */
+/** What lib/config.ts makes of a function's environment, deploy-time values (table name, key ARN, user pool) as placeholders. */
+function deployedConfig(variables: Record<string, unknown>) {
+  return parseConfig(
+    Object.fromEntries(
+      Object.entries(variables).map(([k, v]) => [
+        k,
+        typeof v === 'string' ? v : `https://deployed.example/${k.toLowerCase()}`,
+      ]),
+    ),
+  );
+}
+
 function templateOf(stack: Stack): Template {
   const json = Template.fromStack(stack).toJSON();
   const resources: Record<string, { Properties?: Record<string, unknown> }> = { ...json.Resources };
@@ -174,14 +186,7 @@ describe('the Arca stack, with default settings', () => {
       assert.deepEqual(variables.ARCA_KMS_KEY_ID, { 'Fn::GetAtt': [kek, 'Arn'] });
       assert.deepEqual(variables.ARCA_TABLE_NAME, { Ref: logicalId(stack.table.table) });
       assert.deepEqual(variables.ARCA_AUDIT_TABLE_NAME, { Ref: logicalId(stack.audit.table) });
-      // Deploy-time values (table name, key ARN, user pool) become placeholders.
-      const env = Object.fromEntries(
-        Object.entries(variables).map(([k, v]) => [
-          k,
-          typeof v === 'string' ? v : `https://deployed.example/${k.toLowerCase()}`,
-        ]),
-      );
-      const config = parseConfig(env);
+      const config = deployedConfig(variables);
       assert.equal(config.ARCA_VAULT_DOMAIN, 'vault.example.com');
       assert.equal(config.ARCA_VAULT_CACHE_TTL_MS, 5_000);
       assert.equal(config.ARCA_ADMINISTRATORS.length, 1);
@@ -1238,15 +1243,7 @@ describe('the Arca stack, HSM keys (arca:hsm) and the HSM health route', () => {
       for (const file of [...hsmUsers, HEALTH])
         assert.equal(variables(stack, template, file).ARCA_HSM, 'kms', file);
       for (const file of others) assert.equal(variables(stack, template, file).ARCA_HSM, undefined, file);
-      const env = variables(stack, template, 'functions/keys/create-key.ts');
-      const config = parseConfig(
-        Object.fromEntries(
-          Object.entries(env).map(([k, v]) => [
-            k,
-            typeof v === 'string' ? v : `https://deployed.example/${k}`,
-          ]),
-        ),
-      );
+      const config = deployedConfig(variables(stack, template, 'functions/keys/create-key.ts'));
       assert.equal(config.ARCA_HSM, 'kms');
     });
 
@@ -1406,15 +1403,7 @@ describe('the Arca stack, HSM keys (arca:hsm) and the HSM health route', () => {
         }
       }
       // lib/config.ts accepts the environment as deployed.
-      const env = variables(stack, template, 'functions/keys/sign.ts');
-      const config = parseConfig(
-        Object.fromEntries(
-          Object.entries(env).map(([k, v]) => [
-            k,
-            typeof v === 'string' ? v : `https://deployed.example/${k}`,
-          ]),
-        ),
-      );
+      const config = deployedConfig(variables(stack, template, 'functions/keys/sign.ts'));
       assert.equal(config.ARCA_HSM, 'pkcs11');
     });
 

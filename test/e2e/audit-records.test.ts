@@ -160,6 +160,25 @@ describe('audit: every route leaves exactly one record per request', () => {
   const createVault = (name: string) =>
     must({ method: 'PUT', path: `/vaults/${name}`, body: JSON.stringify({}) }, 201);
   const deleteVault = (name: string) => must({ method: 'DELETE', path: `/vaults/${name}` }, 200);
+  /** A fresh object made and soft-deleted: what the deleted-object routes act on. */
+  const deletedSecret = async (prefix: string) => {
+    const name = fresh(prefix);
+    await setSecret(name);
+    await must({ method: 'DELETE', path: `/secrets/${name}` }, 200);
+    return name;
+  };
+  const deletedKey = async (prefix: string) => {
+    const name = fresh(prefix);
+    await createKey(name);
+    await deleteKey(name);
+    return name;
+  };
+  const deletedVault = async (prefix: string) => {
+    const vault = fresh(prefix);
+    await createVault(vault);
+    await deleteVault(vault);
+    return vault;
+  };
   const assignmentBody = () =>
     JSON.stringify({ properties: { roleDefinitionId: READER_ROLE, principalId: randomUUID() } });
 
@@ -264,21 +283,15 @@ describe('audit: every route leaves exactly one record per request', () => {
     },
     'GET /deletedsecrets': async () => ({ call: { method: 'GET', path: '/deletedsecrets' }, status: 200 }),
     'GET /deletedsecrets/{name}': async () => {
-      const name = fresh('gdel');
-      await setSecret(name);
-      await must({ method: 'DELETE', path: `/secrets/${name}` }, 200);
+      const name = await deletedSecret('gdel');
       return { call: { method: 'GET', path: `/deletedsecrets/${name}` }, status: 200 };
     },
     'DELETE /deletedsecrets/{name}': async () => {
-      const name = fresh('purge');
-      await setSecret(name);
-      await must({ method: 'DELETE', path: `/secrets/${name}` }, 200);
+      const name = await deletedSecret('purge');
       return { call: { method: 'DELETE', path: `/deletedsecrets/${name}` }, status: 204 };
     },
     'POST /deletedsecrets/{name}/recover': async () => {
-      const name = fresh('rec');
-      await setSecret(name);
-      await must({ method: 'DELETE', path: `/secrets/${name}` }, 200);
+      const name = await deletedSecret('rec');
       return { call: { method: 'POST', path: `/deletedsecrets/${name}/recover` }, status: 200 };
     },
     'GET /keys': async () => ({ call: { method: 'GET', path: '/keys' }, status: 200 }),
@@ -383,21 +396,15 @@ describe('audit: every route leaves exactly one record per request', () => {
     },
     'GET /deletedkeys': async () => ({ call: { method: 'GET', path: '/deletedkeys' }, status: 200 }),
     'GET /deletedkeys/{name}': async () => {
-      const name = fresh('kgdel');
-      await createKey(name);
-      await deleteKey(name);
+      const name = await deletedKey('kgdel');
       return { call: { method: 'GET', path: `/deletedkeys/${name}` }, status: 200 };
     },
     'DELETE /deletedkeys/{name}': async () => {
-      const name = fresh('kpurge');
-      await createKey(name);
-      await deleteKey(name);
+      const name = await deletedKey('kpurge');
       return { call: { method: 'DELETE', path: `/deletedkeys/${name}` }, status: 204 };
     },
     'POST /deletedkeys/{name}/recover': async () => {
-      const name = fresh('krec');
-      await createKey(name);
-      await deleteKey(name);
+      const name = await deletedKey('krec');
       return { call: { method: 'POST', path: `/deletedkeys/${name}/recover` }, status: 200 };
     },
     'POST /rng': async () => ({
@@ -446,21 +453,15 @@ describe('audit: every route leaves exactly one record per request', () => {
     }),
     'GET /deletedVaults': async () => ({ call: { method: 'GET', path: '/deletedVaults' }, status: 200 }),
     'GET /deletedVaults/{vault}': async () => {
-      const vault = fresh('gdv');
-      await createVault(vault);
-      await deleteVault(vault);
+      const vault = await deletedVault('gdv');
       return { call: { method: 'GET', path: `/deletedVaults/${vault}` }, status: 200 };
     },
     'POST /deletedVaults/{vault}/recover': async () => {
-      const vault = fresh('recv');
-      await createVault(vault);
-      await deleteVault(vault);
+      const vault = await deletedVault('recv');
       return { call: { method: 'POST', path: `/deletedVaults/${vault}/recover` }, status: 200 };
     },
     'POST /deletedVaults/{vault}/purge': async () => {
-      const vault = fresh('prgv');
-      await createVault(vault);
-      await deleteVault(vault);
+      const vault = await deletedVault('prgv');
       return { call: { method: 'POST', path: `/deletedVaults/${vault}/purge` }, status: 200 };
     },
   };

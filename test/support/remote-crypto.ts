@@ -1,5 +1,6 @@
 import { ClientSecretCredential } from '@azure/identity';
 import { CryptographyClient, type CryptographyClientOptions } from '@azure/keyvault-keys';
+import { POLICY_PERMISSIONS } from '#lib/vaults/permissions.ts';
 import { rawRequest } from './https.ts';
 import type { localVaultFixture } from './local-vault-fixture.ts';
 
@@ -34,34 +35,16 @@ export async function cryptoOnlyPrincipal(fixture: Fixture) {
     if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
   };
   const client = await fixture.vault.issuer.createClient('crypto-only');
-  const allKeys = [
-    'get',
-    'list',
-    'update',
-    'create',
-    'import',
-    'delete',
-    'recover',
-    'backup',
-    'restore',
-    'decrypt',
-    'encrypt',
-    'unwrapKey',
-    'wrapKey',
-    'verify',
-    'sign',
-    'purge',
-    'rotate',
-    'getrotationpolicy',
-    'setrotationpolicy',
-  ];
   await mgmt('PUT', '/vaults/dev/accessPolicies/add', {
     properties: {
       accessPolicies: [
         {
           tenantId: info.tenantId,
           objectId: objectIdOf(adminToken),
-          permissions: { keys: allKeys, secrets: ['get', 'list', 'set', 'delete', 'recover', 'purge'] },
+          permissions: {
+            keys: [...POLICY_PERMISSIONS.keys],
+            secrets: ['get', 'list', 'set', 'delete', 'recover', 'purge'],
+          },
         },
         {
           tenantId: info.tenantId,

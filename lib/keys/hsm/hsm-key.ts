@@ -45,6 +45,19 @@ import {
   type Pkcs11Session,
 } from './pkcs11-session.ts';
 
+/**
+ * The caller's key bytes inside the token while its AES key wraps or unwraps
+ * them: a generic secret of this session only, extractable, destroyed after.
+ */
+const TRANSIENT_SECRET = [
+  { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
+  { type: ck.CKA_KEY_TYPE, value: ck.CKK_GENERIC_SECRET },
+  { type: ck.CKA_TOKEN, value: false },
+  { type: ck.CKA_PRIVATE, value: true },
+  { type: ck.CKA_SENSITIVE, value: false },
+  { type: ck.CKA_EXTRACTABLE, value: true },
+];
+
 /** What the session remembers when the token refuses CKM_RSA_PKCS_OAEP with SHA-256. */
 const LACKS_OAEP_SHA256 = 'CKM_RSA_PKCS_OAEP with SHA-256';
 
@@ -136,15 +149,7 @@ export class HsmKey implements KeyOperations {
     }
     return this.#use(`wrap a key with ${algorithm}`, (p, s, refs) => {
       // The caller's key bytes become a session-only, extractable secret, wrapped by the token's key.
-      const transient = p.C_CreateObject(s, [
-        { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
-        { type: ck.CKA_KEY_TYPE, value: ck.CKK_GENERIC_SECRET },
-        { type: ck.CKA_TOKEN, value: false },
-        { type: ck.CKA_PRIVATE, value: true },
-        { type: ck.CKA_SENSITIVE, value: false },
-        { type: ck.CKA_EXTRACTABLE, value: true },
-        { type: ck.CKA_VALUE, value: key },
-      ]);
+      const transient = p.C_CreateObject(s, [...TRANSIENT_SECRET, { type: ck.CKA_VALUE, value: key }]);
       try {
         return Buffer.from(
           p.C_WrapKey(
@@ -172,14 +177,13 @@ export class HsmKey implements KeyOperations {
     return this.#use(
       `unwrap a key with ${algorithm}`,
       (p, s, refs) => {
-        const unwrapped = p.C_UnwrapKey(s, { mechanism: ck.CKM_AES_KEY_WRAP }, refs.key, wrapped, [
-          { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
-          { type: ck.CKA_KEY_TYPE, value: ck.CKK_GENERIC_SECRET },
-          { type: ck.CKA_TOKEN, value: false },
-          { type: ck.CKA_PRIVATE, value: true },
-          { type: ck.CKA_SENSITIVE, value: false },
-          { type: ck.CKA_EXTRACTABLE, value: true },
-        ]);
+        const unwrapped = p.C_UnwrapKey(
+          s,
+          { mechanism: ck.CKM_AES_KEY_WRAP },
+          refs.key,
+          wrapped,
+          TRANSIENT_SECRET,
+        );
         try {
           return Buffer.from(attribute(p, s, unwrapped, ck.CKA_VALUE));
         } finally {
