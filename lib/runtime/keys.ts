@@ -36,7 +36,7 @@ export function keyUseCase<F>(make: (deps: KeysDeps) => F): () => F {
 
 const HSM_OFF =
   'HSM-protected keys (RSA-HSM, EC-HSM, oct-HSM) are not enabled in this deployment: set ARCA_HSM to pkcs11 ' +
-  '(with ARCA_PKCS11_MODULE, ARCA_PKCS11_TOKEN_LABEL and ARCA_PKCS11_PIN_FILE) or to kms.';
+  '(with ARCA_PKCS11_MODULE, ARCA_PKCS11_TOKEN_LABEL, and ARCA_PKCS11_PIN_FILE or ARCA_PKCS11_PIN_SECRET) or to kms.';
 
 export function keyBackends(config: Config): KeyBackends {
   let hsm: Promise<KeyBackend> | undefined;
