@@ -41,13 +41,7 @@ import {
   privateKeyFromPkcs8,
   type SoftwareKeyMaterial,
 } from '#lib/keys/software/key-generation.ts';
-import {
-  type EcdsaDigestEngine,
-  KEY_OPERATIONS,
-  pkcs1v15DecryptionIsSafe,
-  RSA1_5_DECRYPT_REFUSED,
-  SoftwareKey,
-} from '#lib/keys/software/software-key.ts';
+import { type EcdsaDigestEngine, KEY_OPERATIONS, SoftwareKey } from '#lib/keys/software/software-key.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'arca-software-keys-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -334,8 +328,6 @@ describe('RSA signatures over a digest', () => {
 });
 
 describe('RSA encryption and key wrapping', () => {
-  const safeRsa15 = pkcs1v15DecryptionIsSafe(privateKeyFromPkcs8(material(rsaMaterial.get(2048)).pkcs8));
-
   for (const size of RSA_SIZES) {
     for (const [alg, oaepHash] of [
       ['RSA-OAEP', 'sha1'],
@@ -399,23 +391,63 @@ describe('RSA encryption and key wrapping', () => {
     }
   });
 
-  it(`RSA1_5 decrypt and unwrapKey ${safeRsa15 ? 'work (implicit rejection)' : 'are refused: this runtime has no implicit rejection'}`, async () => {
+  for (const size of RSA_SIZES) {
+    it(`RSA1_5 with RSA ${size}: the key decrypts and unwraps what node encrypts with RSA_PKCS1_PADDING`, async () => {
+      const key = rsaKey(size);
+      const publicKey = nodePublicKey(key.publicJwk);
+      const k = size / 8;
+      for (const length of [0, 1, 16, 32, 100, k - 12, k - 11]) {
+        const plaintext = randomBytes(length);
+        const ciphertext = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, plaintext);
+        // Compared without printing either side.
+        assert.ok((await key.decrypt('RSA1_5', ciphertext)).equals(plaintext), `decrypt, length ${length}`);
+        assert.ok((await key.unwrapKey('RSA1_5', ciphertext)).equals(plaintext), `unwrap, length ${length}`);
+      }
+      // What the key encrypts and wraps itself, it decrypts and unwraps.
+      const secret = randomBytes(32);
+      assert.ok(
+        (await key.decrypt('RSA1_5', (await key.encrypt('RSA1_5', secret)).ciphertext)).equals(secret),
+      );
+      assert.ok((await key.unwrapKey('RSA1_5', await key.wrapKey('RSA1_5', secret))).equals(secret));
+    });
+  }
+
+  it('RSA1_5 decrypt of a right-length ciphertext with bad padding: no error, a deterministic synthetic plaintext (implicit rejection)', async () => {
     const key = rsaKey(2048);
-    const plaintext = randomBytes(32);
-    const ciphertext = publicEncrypt(
-      { key: nodePublicKey(key.publicJwk), padding: constants.RSA_PKCS1_PADDING },
-      plaintext,
-    );
-    if (safeRsa15) {
-      assert.deepEqual(await key.decrypt('RSA1_5', ciphertext), plaintext);
-      assert.deepEqual(await key.unwrapKey('RSA1_5', ciphertext), plaintext);
-      // Implicit rejection: garbage decrypts to a synthetic value, not an error that could be an oracle.
-      await key.decrypt('RSA1_5', randomBytes(256).fill(0, 0, 1));
-    } else {
-      const refused = await rejectsBadParameter(key.decrypt('RSA1_5', ciphertext), /CVE-2023-46809/);
-      assert.equal(refused.message, RSA1_5_DECRYPT_REFUSED);
-      await rejectsBadParameter(key.unwrapKey('RSA1_5', ciphertext), /RSA-OAEP-256/);
+    const publicKey = nodePublicKey(key.publicJwk);
+    // A type 1 block (the padding of a signature), then garbage below the modulus.
+    const typeOne = Buffer.alloc(256, 0xff);
+    typeOne[0] = 0;
+    typeOne[1] = 1;
+    const bad = [publicEncrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, typeOne)];
+    for (let i = 0; i < 5; i++) bad.push(randomBytes(256).fill(0, 0, 1));
+    const seen = new Set<string>();
+    for (const ciphertext of bad) {
+      const decrypted = await key.decrypt('RSA1_5', ciphertext);
+      assert.ok(decrypted.length <= 256 - 11);
+      assert.ok((await key.decrypt('RSA1_5', ciphertext)).equals(decrypted), 'the same answer twice');
+      assert.ok((await key.unwrapKey('RSA1_5', ciphertext)).equals(decrypted), 'unwrapKey answers the same');
+      // Another instance of the same key (its digest of d made anew) answers the same.
+      assert.ok((await rsaKey(2048).decrypt('RSA1_5', ciphertext)).equals(decrypted), 'another instance');
+      seen.add(decrypted.toString('hex'));
     }
+    assert.equal(seen.size, bad.length, 'each bad ciphertext has a synthetic plaintext of its own');
+    // Another key of the same size answers differently for the same bytes.
+    const other = SoftwareKey.fromPkcs8((await generateRsaKey(2048)).pkcs8, ALL_OPS);
+    const garbage = bad[1];
+    assert.ok(garbage);
+    assert.ok(!(await other.decrypt('RSA1_5', garbage)).equals(await key.decrypt('RSA1_5', garbage)));
+  });
+
+  it('RSA1_5 decrypt still refuses, with BadParameter, a ciphertext of the wrong length or not below the modulus', async () => {
+    const key = rsaKey(2048);
+    for (const wrong of [randomBytes(255), randomBytes(257), Buffer.alloc(0), randomBytes(512)]) {
+      await rejectsBadParameter(key.decrypt('RSA1_5', wrong), /must be 256 bytes/);
+      await rejectsBadParameter(key.unwrapKey('RSA1_5', wrong), /must be 256 bytes/);
+    }
+    const refusal = await rejectsBadParameter(key.decrypt('RSA1_5', Buffer.alloc(256, 0xff)));
+    assert.equal(refusal.message, 'The ciphertext could not be decrypted with RSA1_5');
+    await rejectsBadParameter(key.unwrapKey('RSA1_5', Buffer.alloc(256, 0xff)));
   });
 
   it('refuses garbage and wrong-length ciphertext with BadParameter, one message for every failure', async () => {

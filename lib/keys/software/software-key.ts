@@ -7,15 +7,20 @@
  * - RSA-OAEP (SHA-1) and RSA-OAEP-256 (SHA-256; MGF1 uses the same hash, which
  *   is OpenSSL's default once the OAEP digest is set) for encrypt/wrap and
  *   decrypt/unwrap.
- * - RSA1_5 encrypt/wrap works. RSA1_5 decrypt/unwrap is done only where the
- *   runtime does it without a padding oracle: Node 20 refuses PKCS#1 v1.5
- *   private decryption (CVE-2023-46809, the Marvin attack) unless its OpenSSL
- *   does implicit rejection. A one-time probe tells the cases apart: implicit
- *   rejection (safe) returns a synthetic plaintext for an invalid ciphertext;
- *   Node's refusal, or an explicit padding error (the --security-revert flag),
- *   means the operation is refused with a BadParameterError that says why.
- *   Unpadding in JavaScript after a raw RSA operation would be the very oracle
- *   the CVE is about, so it is not done.
+ * - RSA1_5 (RSAES-PKCS1-v1_5) for encrypt/wrap and decrypt/unwrap. Decryption
+ *   is done with implicit rejection, as OpenSSL >= 3.2 does it, because node
+ *   on OpenSSL 3.0 (Node 20 here, Node 22 on Lambda) refuses RSA_PKCS1_PADDING
+ *   for private decryption (CVE-2023-46809, the Marvin attack) and an explicit
+ *   padding error would be a Bleichenbacher oracle. The raw RSA operation is
+ *   node's privateDecrypt with RSA_NO_PADDING (OpenSSL, with blinding); the
+ *   padding is checked in pkcs1v15-implicit-rejection.ts, keyed with
+ *   SHA-256(I2OSP(d, k)), kept per key. The answers are those of OpenSSL >= 3.2:
+ *   a ciphertext of the wrong length (or not below the modulus) is a 400, as
+ *   before; a ciphertext of the right length whose padding is invalid is NOT an
+ *   error: it decrypts to a synthetic plaintext, deterministic for the key and
+ *   the ciphertext. That is on purpose: with no error to observe there is no
+ *   padding oracle. Callers detect a wrong key or a corrupted value from what
+ *   they decrypted (a MAC, the unwrapped key failing to work), not from an error.
  * - RS256/384/512: RSASSA-PKCS1-v1_5 over the DigestInfo of the given digest.
  * - PS256/384/512: RSASSA-PSS (MGF1 with the same hash, salt length = hash
  *   length); EMSA-PSS (RFC 8017 §9.1) is encoded here and the raw RSA
@@ -54,6 +59,10 @@ import type {
 } from '#lib/keys/key-operations.ts';
 import { mgf1 } from '#lib/keys/mgf1.ts';
 import { CURVES, curveOfOpensslName, publicJwkOf } from '#lib/keys/software/key-generation.ts';
+import {
+  decodePkcs1v15ImplicitRejection,
+  privateExponentDigest,
+} from '#lib/keys/software/pkcs1v15-implicit-rejection.ts';
 
 /** The operations a key's key_ops may allow (import and export are not operations on a key version). */
 export const KEY_OPERATIONS = ['encrypt', 'decrypt', 'sign', 'verify', 'wrapKey', 'unwrapKey'] as const;
@@ -141,10 +150,6 @@ const OTHER_KNOWN_ALGORITHMS = new Set([
   'RSNULL',
 ]);
 
-export const RSA1_5_DECRYPT_REFUSED =
-  'RSA1_5 decryption is refused for software keys: this server cannot decrypt PKCS#1 v1.5 without exposing a ' +
-  'padding oracle (the Marvin attack, CVE-2023-46809). Use RSA-OAEP-256; RSA1_5 encrypt and wrapKey still work.';
-
 export class SoftwareKey implements KeyOperations {
   readonly kty: 'RSA' | 'EC';
   /** EC keys only. */
@@ -155,6 +160,8 @@ export class SoftwareKey implements KeyOperations {
   readonly #keyOps: ReadonlySet<string>;
   readonly #modulusBits: number;
   readonly #ecdsa: EcdsaDigestEngine | undefined;
+  /** RSA only: SHA-256(I2OSP(d, k)), the key of RSA1_5's implicit rejection; made on first use. Never logged. */
+  #exponentDigest: Buffer | undefined;
 
   /**
    * privateKey: an RSA or EC private key (on a Key Vault curve). keyOps: the
@@ -349,12 +356,7 @@ export class SoftwareKey implements KeyOperations {
     if (ciphertext.length !== this.#modulusBytes) {
       throw new BadParameterError(`The ciphertext must be ${this.#modulusBytes} bytes for this key`);
     }
-    if (
-      scheme.padding === constants.RSA_PKCS1_PADDING &&
-      !pkcs1v15DecryptionIsSafe(this.#privateKey, this.#publicKey)
-    ) {
-      throw new BadParameterError(RSA1_5_DECRYPT_REFUSED);
-    }
+    if (scheme.padding === constants.RSA_PKCS1_PADDING) return this.#pkcs1v15Decrypt(algorithm, ciphertext);
     try {
       return privateDecrypt(
         { key: this.#privateKey, padding: scheme.padding, oaepHash: scheme.oaepHash },
@@ -364,6 +366,42 @@ export class SoftwareKey implements KeyOperations {
       // One message for every failure: which check failed is not told.
       throw new BadParameterError(`The ciphertext could not be decrypted with ${algorithm}`);
     }
+  }
+
+  /**
+   * RSA1_5 with implicit rejection (see the module comment): never an error
+   * for bad padding. The raw operation fails only for a ciphertext that is not
+   * below the modulus, which anyone can check with the public key.
+   */
+  #pkcs1v15Decrypt(algorithm: string, ciphertext: Buffer): Buffer {
+    let raw: Buffer;
+    try {
+      raw = privateDecrypt({ key: this.#privateKey, padding: constants.RSA_NO_PADDING }, ciphertext);
+    } catch {
+      throw new BadParameterError(`The ciphertext could not be decrypted with ${algorithm}`);
+    }
+    const em = leftPadTo(raw, this.#modulusBytes);
+    try {
+      return decodePkcs1v15ImplicitRejection(em, ciphertext, this.#privateExponentDigest());
+    } finally {
+      em.fill(0);
+      raw.fill(0);
+    }
+  }
+
+  /** SHA-256(I2OSP(d, k)), from the key's d once, then kept: d is not exported for each decryption. */
+  #privateExponentDigest(): Buffer {
+    if (this.#exponentDigest === undefined) {
+      const { d } = this.#privateKey.export({ format: 'jwk' });
+      if (typeof d !== 'string') throw new Error('The RSA key has no private exponent');
+      const exponent = Buffer.from(d, 'base64url');
+      try {
+        this.#exponentDigest = privateExponentDigest(exponent, this.#modulusBytes);
+      } finally {
+        exponent.fill(0);
+      }
+    }
+    return this.#exponentDigest;
   }
 }
 
@@ -391,34 +429,6 @@ function requireDigest(
   const length = HASH_LENGTH[scheme.hash];
   if (digest.length !== length)
     throw new BadParameterError(`The digest must be ${length} bytes for ${algorithm}`);
-}
-
-let pkcs1v15DecryptionSafe: boolean | undefined;
-
-/**
- * Whether this runtime decrypts PKCS#1 v1.5 without a padding oracle. Probed
- * once per process with a ciphertext whose padding is invalid (block type 1):
- * implicit rejection returns a synthetic plaintext (safe); Node's refusal
- * (ERR_INVALID_ARG_VALUE, CVE-2023-46809) or a padding error (the revert flag
- * is set) is not safe.
- */
-export function pkcs1v15DecryptionIsSafe(
-  privateKey: KeyObject,
-  publicKey: KeyObject = createPublicKey(privateKey),
-): boolean {
-  if (pkcs1v15DecryptionSafe !== undefined) return pkcs1v15DecryptionSafe;
-  const size = Math.ceil((privateKey.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
-  const invalid = Buffer.alloc(size, 0xff);
-  invalid[0] = 0;
-  invalid[1] = 1;
-  const ciphertext = publicEncrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, invalid);
-  try {
-    privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, ciphertext);
-    pkcs1v15DecryptionSafe = true;
-  } catch {
-    pkcs1v15DecryptionSafe = false;
-  }
-  return pkcs1v15DecryptionSafe;
 }
 
 /** EMSA-PKCS1-v1_5 (RFC 8017 §9.2) of a digest: 00 01 FF…FF 00 DigestInfo. */
