@@ -18,10 +18,22 @@
  *   nobleEcdsaEngine, which exports the private scalar as a JWK each call),
  *   plus, for reference, that key opened from PKCS#8 and then used (what the
  *   handler does per request after unsealing) and bare noble p256.sign;
- * - HSM tier: HsmKey.sign (lib/keys/hsm: pkcs11js, C_SignInit + C_Sign on
- *   one logged-in session) on the very key objects the gateway created, from
- *   a session of this process on the same token. The issue names
- *   graphene-pk11, a wrapper over pkcs11js that the project does not use.
+ * - HSM tier, on the very key objects the gateway created (found by their
+ *   public key, then by their label), from sessions of this process on the
+ *   same SoftHSM2 token (SOFTHSM2_CONF set to the vault's config):
+ *   - graphene-pk11 signing directly, the issue's HSM floor and the one the
+ *     ratio headline uses: session.createSign(mechanism, key).once(input),
+ *     i.e. C_SignInit + C_Sign, on graphene's own logged-in session;
+ *   - HsmKey.sign, the server's own primitive (lib/keys/hsm: pkcs11js,
+ *     C_SignInit + C_Sign on one logged-in session, serialised through
+ *     Pkcs11Session.run), as a second reference.
+ *   Both sign the same input with the same mechanism: RS256 is CKM_RSA_PKCS
+ *   over DigestInfo‖SHA-256 digest (what HsmKey.sign does, so the floors
+ *   compare), ES256 is CKM_ECDSA over the 32-byte digest. graphene-pk11 wraps
+ *   pkcs11js, so both load the same module in this process: the project's
+ *   session initialises it first, graphene's C_Initialize then meets
+ *   CKR_CRYPTOKI_ALREADY_INITIALIZED (and C_Login CKR_USER_ALREADY_LOGGED_IN),
+ *   and only whoever initialised it finalises it, once, at the end.
  *
  * Then throughput with 8 requests in flight per kind (keep-alive agent with 8
  * sockets), against Azure's per-vault ceilings for these keys: software
@@ -41,12 +53,28 @@ import {
 } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:https';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { p256 } from '@noble/curves/nist.js';
+import {
+  Module as GrapheneModule,
+  type Session as GrapheneSession,
+  MechanismEnum,
+  ObjectClass,
+  type PrivateKey,
+  SessionFlag,
+} from 'graphene-pk11';
 import { type HsmKey, Pkcs11KeyStore } from '#lib/keys/hsm/pkcs11-keystore.ts';
-import { ck, Pkcs11Session } from '#lib/keys/hsm/pkcs11-session.ts';
+import { HASHES } from '#lib/keys/hsm/pkcs11-mechanisms.ts';
+import {
+  ck,
+  ckrOf,
+  clearOpenSslErrorQueue,
+  normaliseTokenLabel,
+  Pkcs11Session,
+} from '#lib/keys/hsm/pkcs11-session.ts';
 import { findSoftHsmModule } from '#lib/keys/hsm/softhsm-token.ts';
 import { generateSoftwareKey } from '#lib/keys/software/key-generation.ts';
 import { nobleEcdsaEngine } from '#lib/keys/software/noble-ecdsa-engine.ts';
@@ -91,8 +119,10 @@ type Kind =
   | 'openEc'
   | 'nobleEc'
   | 'gwRsaHsm'
+  | 'gnRsa'
   | 'p11Rsa'
   | 'gwEcHsm'
+  | 'gnEc'
   | 'p11Ec'
   | 'secretGet';
 
@@ -107,8 +137,10 @@ const LABELS: Record<Kind, string> = {
   openEc: '    SoftwareKey.fromPkcs8 + sign (per request)',
   nobleEc: '    bare p256.sign(digest, d) (@noble/curves)',
   gwRsaHsm: 'RS256 RSA-HSM 2048 via gateway (SoftHSM2)',
+  gnRsa: '  graphene-pk11 sign RSA_PKCS, same key (HSM floor)',
   p11Rsa: '  HsmKey.sign(RS256) direct PKCS#11, same key',
   gwEcHsm: 'ES256 EC-HSM P-256 via gateway (SoftHSM2)',
+  gnEc: '  graphene-pk11 sign ECDSA, same key (HSM floor)',
   p11Ec: '  HsmKey.sign(ES256) direct PKCS#11, same key',
   secretGet: 'reference: secret GET (1 KiB) via gateway',
 };
@@ -117,9 +149,30 @@ const LABELS: Record<Kind, string> = {
 const PAIRS = [
   { name: 'RSA-2048 software', gateway: 'gwRsa', floors: ['keyRsa', 'nodeRsa'], tier: 'software' },
   { name: 'EC P-256 software', gateway: 'gwEc', floors: ['keyEc', 'nodeEc'], tier: 'software' },
-  { name: 'RSA-2048 HSM', gateway: 'gwRsaHsm', floors: ['p11Rsa'], tier: 'hsm' },
-  { name: 'EC P-256 HSM', gateway: 'gwEcHsm', floors: ['p11Ec'], tier: 'hsm' },
+  { name: 'RSA-2048 HSM', gateway: 'gwRsaHsm', floors: ['gnRsa', 'p11Rsa'], tier: 'hsm' },
+  { name: 'EC P-256 HSM', gateway: 'gwEcHsm', floors: ['gnEc', 'p11Ec'], tier: 'hsm' },
 ] as const satisfies readonly { name: string; gateway: Kind; floors: readonly Kind[]; tier: Tier }[];
+
+/** The versions the HSM floors ran on (read from the installed packages). */
+const require = createRequire(import.meta.url);
+const versionOf = (name: string) =>
+  (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+const GRAPHENE_VERSION = versionOf('graphene-pk11');
+const PKCS11JS_VERSION = versionOf('pkcs11js');
+/** DigestInfo of SHA-256 (RFC 8017): RS256 on CKM_RSA_PKCS signs DigestInfo‖digest, as HsmKey.sign does. */
+const SHA256_DIGEST_INFO = Buffer.from(HASHES.sha256.digestInfo, 'hex');
+
+/** graphene-pk11's own handle on the module, its session, and whether it must finalise the module. */
+interface Graphene {
+  readonly module: GrapheneModule;
+  session?: GrapheneSession;
+  /** True only if graphene's C_Initialize was the one that initialised the module. */
+  finalises: boolean;
+  /** The module's manufacturer and version, from C_GetInfo (e.g. "SoftHSM 2.6"). */
+  readonly library: string;
+  /** What graphene met: who initialised the module, and whether this process was logged in already. */
+  readonly notes: string[];
+}
 
 interface CreatedKey {
   readonly name: string;
@@ -133,6 +186,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'arca-bench-keys-'));
 const tableName = `bench-keys-${randomBytes(4).toString('hex')}`;
 let gateway: GatewayProcess | undefined;
 let hsmSession: Pkcs11Session | undefined;
+let graphene: Graphene | undefined;
 const agents: Agent[] = [];
 
 try {
@@ -229,6 +283,56 @@ try {
     if (!p11RsaKey || !p11EcKey) throw new Error('the gateway’s HSM keys were not found in the token');
   }
 
+  // The issue's HSM floor: graphene-pk11 on the same module, token and key objects (found by the
+  // label the gateway stored, the handle of the HsmKey found above), on a session of its own.
+  let gnRsaKey: PrivateKey | undefined;
+  let gnEcKey: PrivateKey | undefined;
+  if (p11RsaKey && p11EcKey) {
+    const module = GrapheneModule.load(findSoftHsmModule(), 'SoftHSM2');
+    // Is the module initialised already (by the Pkcs11Session above)? Then graphene must not finalise it.
+    let initialisedBefore = true;
+    try {
+      module.lib.C_GetInfo();
+    } catch (error) {
+      if (ckrOf(error) !== 'CKR_CRYPTOKI_NOT_INITIALIZED') throw error;
+      initialisedBefore = false;
+    }
+    try {
+      module.initialize(); // graphene 2.3.6 ignores CKR_CRYPTOKI_ALREADY_INITIALIZED itself; others may not
+    } catch (error) {
+      if (ckrOf(error) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') throw error;
+    }
+    const library = `${module.manufacturerID} ${module.libraryVersion.major}.${module.libraryVersion.minor}`;
+    const notes = [
+      initialisedBefore
+        ? 'module already initialised by Pkcs11Session (CKR_CRYPTOKI_ALREADY_INITIALIZED)'
+        : 'module initialised by graphene',
+    ];
+    graphene = { module, finalises: !initialisedBefore, library, notes };
+    const slot = [...module.getSlots(true)].find(
+      (s) => normaliseTokenLabel(s.getToken().label) === LOCAL_TOKEN_LABEL,
+    );
+    if (!slot) throw new Error(`graphene-pk11 found no token labelled ${LOCAL_TOKEN_LABEL}`);
+    const session = slot.open(SessionFlag.SERIAL_SESSION | SessionFlag.RW_SESSION);
+    graphene.session = session;
+    try {
+      session.login(readFileSync(join(dataDir, 'softhsm', 'user-pin'), 'utf8').trim());
+    } catch (error) {
+      // Login is per application: the Pkcs11Session of this process has logged in already.
+      if (ckrOf(error) !== 'CKR_USER_ALREADY_LOGGED_IN') throw error;
+      notes.push('already logged in (CKR_USER_ALREADY_LOGGED_IN)');
+    }
+    const privateKeyOf = (label: string) => {
+      const found = session.find({ class: ObjectClass.PRIVATE_KEY, label });
+      if (found.length !== 1)
+        throw new Error(`graphene-pk11 found ${found.length} private keys labelled ${label}`);
+      return found.items(0).toType<PrivateKey>();
+    };
+    gnRsaKey = privateKeyOf(p11RsaKey.handle);
+    gnEcKey = privateKeyOf(p11EcKey.handle);
+    clearOpenSslErrorQueue();
+  }
+
   const rsaSize = 256;
   const ecSize = 64;
   /** Checks a gateway signature against the key's public JWK (outside the timing). */
@@ -271,15 +375,17 @@ try {
       throw new Error(`secret GET answered ${res.status}`);
     return elapsed;
   };
-  /** An in-process floor: times fn, checks its output's length after the clock. */
-  const timed = (length: number, fn: (index: number) => Buffer | Promise<Buffer>) => async () => {
-    const index = nextIndex();
-    const t0 = performance.now();
-    const out = await fn(index);
-    const elapsed = performance.now() - t0;
-    if (out.length !== length) throw new Error('a floor returned a signature of the wrong length');
-    return elapsed;
-  };
+  /** An in-process floor: times fn, checks its output's length (and runs `after`) after the clock. */
+  const timed =
+    (length: number, fn: (index: number) => Buffer | Promise<Buffer>, after?: () => void) => async () => {
+      const index = nextIndex();
+      const t0 = performance.now();
+      const out = await fn(index);
+      const elapsed = performance.now() - t0;
+      after?.();
+      if (out.length !== length) throw new Error('a floor returned a signature of the wrong length');
+      return elapsed;
+    };
   const nodeSignAsync = (key: KeyObject | { key: KeyObject; dsaEncoding: 'ieee-p1363' }, index: number) =>
     new Promise<Buffer>((resolve, reject) =>
       sign('sha256', messages[index] as Buffer, key, (error, out) => (error ? reject(error) : resolve(out))),
@@ -288,6 +394,15 @@ try {
   const p11 = (key: HsmKey | undefined, alg: 'RS256' | 'ES256') => (index: number) => {
     if (!key) throw new Error('no HSM key');
     return key.sign(alg, digests[index] as Buffer);
+  };
+  /** graphene-pk11 signing directly: C_SignInit + C_Sign, the same input and mechanism as HsmKey.sign. */
+  const gn = (key: PrivateKey | undefined, alg: 'RS256' | 'ES256') => (index: number) => {
+    const session = graphene?.session;
+    if (!key || !session) throw new Error('no graphene-pk11 key');
+    const digest = digests[index] as Buffer;
+    return alg === 'RS256'
+      ? session.createSign(MechanismEnum.RSA_PKCS, key).once(Buffer.concat([SHA256_DIGEST_INFO, digest]))
+      : session.createSign(MechanismEnum.ECDSA, key).once(digest);
   };
 
   const sequential: Record<Kind, () => Promise<number>> = {
@@ -311,14 +426,18 @@ try {
     ),
     nobleEc: timed(ecSize, (i) => Buffer.from(p256.sign(digests[i] as Buffer, ecD, { prehash: false }))),
     gwRsaHsm: gatewaySign(seqAgent, rsaHsm, 'RS256', true),
+    // HsmKey.sign clears Node's OpenSSL error queue inside its timing (Pkcs11Session.run); for
+    // graphene it is done after the clock, so SoftHSM2 can leave nothing behind for TLS.
+    gnRsa: timed(rsaSize, gn(gnRsaKey, 'RS256'), clearOpenSslErrorQueue),
     p11Rsa: timed(rsaSize, p11(p11RsaKey, 'RS256')),
     gwEcHsm: gatewaySign(seqAgent, ecHsm, 'ES256', true),
+    gnEc: timed(ecSize, gn(gnEcKey, 'ES256'), clearOpenSslErrorQueue),
     p11Ec: timed(ecSize, p11(p11EcKey, 'ES256')),
     secretGet: secretGet(seqAgent),
   };
   // With 8 in flight: node:crypto.sign with a callback runs on libuv's thread pool (both cores); the
-  // other floors are synchronous (SoftwareKey, noble) or serialised on one PKCS#11 session (HsmKey),
-  // as in the server. Gateway signatures are checked for status and length (verifying them all
+  // other floors are synchronous (SoftwareKey, noble, graphene-pk11's once without a callback) or
+  // serialised on one PKCS#11 session (HsmKey), as in the server. Gateway signatures are checked for status and length (verifying them all
   // here would take CPU from the gateway); one per kind is verified before.
   const concurrent: Partial<Record<Kind, () => Promise<number>>> = {
     gwRsa: gatewaySign(concAgent, rsa, 'RS256', false),
@@ -328,19 +447,22 @@ try {
     nodeEc: timed(ecSize, (i) => nodeSignAsync(ecNodeKey, i)),
     keyEc: sequential.keyEc,
     gwRsaHsm: gatewaySign(concAgent, rsaHsm, 'RS256', false),
+    gnRsa: sequential.gnRsa,
     p11Rsa: sequential.p11Rsa,
     gwEcHsm: gatewaySign(concAgent, ecHsm, 'ES256', false),
+    gnEc: sequential.gnEc,
     p11Ec: sequential.p11Ec,
     secretGet: secretGet(concAgent),
   };
 
-  const hsmKinds: readonly Kind[] = ['gwRsaHsm', 'p11Rsa', 'gwEcHsm', 'p11Ec'];
+  const hsmKinds: readonly Kind[] = ['gwRsaHsm', 'gnRsa', 'p11Rsa', 'gwEcHsm', 'gnEc', 'p11Ec'];
   const order = (Object.keys(LABELS) as Kind[]).filter((k) => !hsmSkipped || !hsmKinds.includes(k));
   const concurrentOrder = order.filter((k) => concurrent[k] !== undefined);
 
-  // The HSM floor signs what the gateway signs: RSA PKCS#1 v1.5 is deterministic, so equal bytes
-  // say it is the same key object in the same token.
-  if (rsaHsm && p11RsaKey) {
+  // The HSM floors sign what the gateway signs: RSA PKCS#1 v1.5 is deterministic, so equal bytes
+  // say it is the same key object in the same token. The graphene-pk11 signatures are also verified
+  // with node:crypto against the public JWK the gateway returned (ECDSA: raw r‖s, ieee-p1363).
+  if (rsaHsm && ecHsm && p11RsaKey) {
     const res = await httpsCall(
       seqAgent,
       `${vaultUrl}/keys/${rsaHsm.name}/${rsaHsm.version}/sign?${KEYS_API}`,
@@ -350,7 +472,16 @@ try {
     );
     const viaGateway = Buffer.from((JSON.parse(res.text) as { value: string }).value, 'base64url');
     if (!viaGateway.equals(await p11RsaKey.sign('RS256', digests[0] as Buffer)))
-      throw new Error('the HSM floor did not sign with the gateway’s key');
+      throw new Error('the HsmKey.sign floor did not sign with the gateway’s key');
+    const viaGraphene = gn(gnRsaKey, 'RS256')(0);
+    clearOpenSslErrorQueue();
+    if (!viaGateway.equals(viaGraphene))
+      throw new Error('the graphene-pk11 floor did not sign with the gateway’s key');
+    check(rsaHsm, 'RS256', 0, viaGraphene);
+    const ecViaGraphene = gn(gnEcKey, 'ES256')(0);
+    clearOpenSslErrorQueue();
+    if (ecViaGraphene.length !== ecSize) throw new Error('graphene-pk11: bad ECDSA signature length');
+    check(ecHsm, 'ES256', 0, ecViaGraphene);
   }
   for (const [key, alg] of [
     [ec, 'ES256'],
@@ -385,6 +516,12 @@ try {
       `${sequentialSeconds.toFixed(1)} s sequential, ${measuredSeconds.toFixed(1)} s in all`,
   );
   if (hsmSkipped) console.log(`  HSM tier skipped: ${hsmSkipped}`);
+  else
+    console.log(
+      `  HSM floors on ${graphene?.library}: graphene-pk11 ${GRAPHENE_VERSION} and HsmKey.sign, ` +
+        `both over pkcs11js ${PKCS11JS_VERSION}; RS256 = CKM_RSA_PKCS over DigestInfo‖digest, ` +
+        `ES256 = CKM_ECDSA over the digest; graphene: ${graphene?.notes.join('; ')}`,
+    );
   console.log('');
   console.log('Sequential (one call at a time):');
   console.log(
@@ -466,6 +603,29 @@ try {
     ]),
   );
   console.log('');
+  const hsmSummary = summary.filter((s) => s.tier === 'hsm');
+  if (hsmSummary.length > 0) {
+    console.log('HSM tier, p50 (p99): gateway ÷ graphene-pk11 floor (the headline), ÷ HsmKey.sign floor:');
+    console.log(
+      table([
+        ['key', 'gateway', 'graphene floor', 'HsmKey.sign floor', 'gw ÷ graphene', 'gw ÷ HsmKey.sign'],
+        ...hsmSummary.map((s) => {
+          // PAIRS lists the HSM floors graphene-pk11 first, HsmKey.sign second.
+          const [g, h] = Object.values(s.floors);
+          if (!g || !h) throw new Error(`${s.name}: an HSM floor is missing`);
+          return [
+            s.name,
+            `${ms(s.gatewayMs.p50)} (${ms(s.gatewayMs.p99)})`,
+            `${ms(g.ms.p50)} (${ms(g.ms.p99)})`,
+            `${ms(h.ms.p50)} (${ms(h.ms.p99)})`,
+            `${ratio(g.ratio.p50)} (${ratio(g.ratio.p99)})`,
+            `${ratio(h.ratio.p50)} (${ratio(h.ratio.p99)})`,
+          ];
+        }),
+      ]),
+    );
+    console.log('');
+  }
   const refGet = stats.secretGet.p50;
   console.log(
     `Reference: secret GET via the same gateway p50 ${ms(refGet)}; sign − GET at p50: ` +
@@ -482,7 +642,13 @@ try {
     concurrency: CONCURRENCY,
     concurrentCalls: CONCURRENT_ROUNDS * CONCURRENT_ROUND_SIZE,
     sharedDynamoDb: dynamo.shared,
-    hsm: hsmSkipped ? `skipped: ${hsmSkipped}` : 'SoftHSM2',
+    hsm: hsmSkipped ? `skipped: ${hsmSkipped}` : (graphene?.library ?? 'SoftHSM2'),
+    hsmFloor: {
+      headline: 'graphene-pk11',
+      graphene: GRAPHENE_VERSION,
+      pkcs11js: PKCS11JS_VERSION,
+      notes: graphene?.notes,
+    },
     ms: Object.fromEntries(
       order.map((k) => [
         k,
@@ -499,6 +665,16 @@ try {
   });
 } finally {
   for (const agent of agents) agent.destroy();
+  // graphene's session first (the Pkcs11Session's close finalises the module it initialised); graphene
+  // finalises only if its own C_Initialize did the initialising. One C_Finalize in all.
+  if (graphene) {
+    try {
+      graphene.session?.close();
+      if (graphene.finalises) graphene.module.finalize();
+    } finally {
+      graphene.module.close();
+    }
+  }
   await hsmSession?.close();
   if (gateway) await stopGatewayProcess(gateway);
   await dynamo.stop();
