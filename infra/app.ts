@@ -60,6 +60,9 @@ import type { HsmMode } from './constructs/key-hsm.ts';
  *                            built on this machine in those functions' bundles
  *   arca:pkcs11Module        default /opt/cloudhsm/lib/libcloudhsm_pkcs11.so
  *   arca:pkcs11TokenLabel    default hsm1
+ *   arca:pkcs11BackupKey     optional: the label of a trusted AES key in the cluster (CKA_TRUSTED, set
+ *                            by a CloudHSM admin); with it HSM keys back up wrapped under it, without
+ *                            it BackupKey refuses them
  *
  * Cognito: a client gets a token with
  * `POST {TokenEndpoint} grant_type=client_credentials&scope={TokenScope}` (stack outputs; HTTP
@@ -141,6 +144,7 @@ export function propsFromContext(node: Node): ArcaStackProps {
         subnetIds: list('hsmSubnetIds'),
         securityGroupIds: list('hsmSecurityGroupIds'),
         pkcs11jsBinary: get('pkcs11jsBinary'),
+        backupKeyLabel: get('pkcs11BackupKey'),
       },
     },
   };

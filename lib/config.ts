@@ -58,6 +58,12 @@ export interface Config {
   readonly ARCA_PKCS11_PIN_FILE?: string;
   /** A Secrets Manager secret (name or ARN) holding the PIN, read when the session is first opened. */
   readonly ARCA_PKCS11_PIN_SECRET?: string;
+  /**
+   * The CKA_LABEL of the token's trusted AES backup key (CKA_TRUSTED, set by
+   * the security officer): with it, HSM keys back up, wrapped under it; without
+   * it, they are never extractable and BackupKey refuses them.
+   */
+  readonly ARCA_PKCS11_BACKUP_KEY?: string;
   /** Why HSM keys are off, shown to callers who ask for one (local mode sets it). */
   readonly ARCA_HSM_OFF_REASON?: string;
   /** The CloudHSM cluster the health route reports on. */
@@ -133,6 +139,7 @@ export function parseConfig(env: Env): Config {
     ARCA_PKCS11_PIN: optional('ARCA_PKCS11_PIN'),
     ARCA_PKCS11_PIN_FILE: optional('ARCA_PKCS11_PIN_FILE'),
     ARCA_PKCS11_PIN_SECRET: optional('ARCA_PKCS11_PIN_SECRET'),
+    ARCA_PKCS11_BACKUP_KEY: optional('ARCA_PKCS11_BACKUP_KEY'),
     ARCA_HSM_OFF_REASON: optional('ARCA_HSM_OFF_REASON'),
     ARCA_CLOUDHSM_CLUSTER_ID: optional('ARCA_CLOUDHSM_CLUSTER_ID'),
   };

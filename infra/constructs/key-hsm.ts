@@ -74,6 +74,15 @@ export interface Pkcs11Settings {
    *  sh -c 'cd /tmp && npm install pkcs11js@{version} && cp node_modules/pkcs11js/build/Release/pkcs11.node /out/'`.
    */
   readonly pkcs11jsBinary?: string;
+  /**
+   * The CKA_LABEL of an AES key in the cluster that a CloudHSM admin has
+   * marked trusted (CKA_TRUSTED; CloudHSM CLI `key set-attribute --attribute
+   * trusted --value true`), owned by or shared with the crypto user. With it,
+   * HSM keys are made wrappable under trusted keys only, and BackupKey
+   * exports them wrapped under it (RestoreKey needs the same key in the
+   * cluster). Without it they are never extractable and BackupKey refuses them.
+   */
+  readonly backupKeyLabel?: string;
 }
 
 export interface KeyHsmProps {
@@ -85,12 +94,21 @@ export interface KeyHsmProps {
 }
 
 /** What a handler does with HSM keys. */
-export type HsmUse = 'create' | 'sign' | 'verify' | 'encrypt' | 'decrypt' | 'destroy' | 'health';
+export type HsmUse =
+  | 'create'
+  | 'sign'
+  | 'verify'
+  | 'encrypt'
+  | 'decrypt'
+  | 'destroy'
+  | 'backup'
+  | 'restore'
+  | 'health';
 
 /**
  * The handlers that reach the HSM, and how. Every other handler (get, list,
- * update, backup, restore, delete, recover, rotation policies …) reads the
- * stored public facts only and gets nothing of the HSM.
+ * update, delete, recover, rotation policies …) reads the stored public facts
+ * only and gets nothing of the HSM.
  */
 const HSM_USES: Readonly<Record<string, readonly HsmUse[]>> = {
   'functions/keys/create-key.ts': ['create'],
@@ -102,6 +120,8 @@ const HSM_USES: Readonly<Record<string, readonly HsmUse[]>> = {
   'functions/keys/decrypt.ts': ['decrypt'],
   'functions/keys/unwrap-key.ts': ['decrypt'],
   'functions/keys/purge-deleted-key.ts': ['destroy'],
+  'functions/keys/backup-key.ts': ['backup'],
+  'functions/keys/restore-key.ts': ['restore'],
   'functions/vaults/purge-deleted-vault.ts': ['destroy'],
   'functions/health/get-hsm-health.ts': ['health'],
 };
@@ -141,6 +161,7 @@ export class KeyHsm extends Construct {
     readonly pinSecret: string;
     /** The ARN(s) IAM matches the secret by. */
     readonly pinSecretArn: string;
+    readonly backupKeyLabel?: string;
     readonly options: HsmFunctionOptions;
   };
 
@@ -179,6 +200,9 @@ export class KeyHsm extends Construct {
         ARCA_PKCS11_MODULE: this.pkcs11.modulePath,
         ARCA_PKCS11_TOKEN_LABEL: this.pkcs11.tokenLabel,
         ARCA_PKCS11_PIN_SECRET: this.pkcs11.pinSecret,
+        ...(this.pkcs11.backupKeyLabel !== undefined && {
+          ARCA_PKCS11_BACKUP_KEY: this.pkcs11.backupKeyLabel,
+        }),
       }),
       ...(uses.includes('health') && this.cloudHsmClusterId
         ? { ARCA_CLOUDHSM_CLUSTER_ID: this.cloudHsmClusterId }
@@ -269,8 +293,21 @@ export class KeyHsm extends Construct {
           ...taggedByArca,
         });
         break;
+      case 'restore':
+        // A purged version's KMS key, revived within its waiting period (lib/keys/kms/kms-restore.ts);
+        // ScheduleKeyDeletion undoes that should the restore fail after it.
+        add(
+          ['kms:DescribeKey', 'kms:CancelKeyDeletion', 'kms:EnableKey', 'kms:ScheduleKeyDeletion'],
+          [keys],
+          {
+            StringEquals: arcaKeys,
+            ...taggedByArca,
+          },
+        );
+        break;
       default:
-        // encrypt and wrapKey use the public key in the function; health calls no KMS action.
+        // encrypt and wrapKey use the public key in the function; a backup carries the KMS key's id
+        // without calling KMS; health calls no KMS action.
         return;
     }
     acknowledge(grantee, {
@@ -376,6 +413,10 @@ export class KeyHsm extends Construct {
     check(subnetIds, /^subnet-[0-9a-f]+$/, 'hsmSubnetIds');
     check(securityGroupIds, /^sg-[0-9a-f]+$/, 'hsmSecurityGroupIds');
     if (!existsSync(pkcs11jsBinary)) throw new Error(`arca:pkcs11jsBinary: no file at ${pkcs11jsBinary}`);
+    const { backupKeyLabel } = settings;
+    if (backupKeyLabel !== undefined && !/^[\x21-\x7e][\x20-\x7e]{0,126}$/.test(backupKeyLabel)) {
+      throw new Error(`arca:pkcs11BackupKey: "${backupKeyLabel}" is not a key label (printable ASCII)`);
+    }
 
     // The subnets are given explicitly; the VPC's zones matter only for selections by type, unused here.
     const vpc = Vpc.fromVpcAttributes(this, 'Vpc', {
@@ -398,6 +439,7 @@ export class KeyHsm extends Construct {
       tokenLabel: settings.tokenLabel ?? CLOUDHSM_TOKEN,
       pinSecret,
       pinSecretArn: this.pinSecretArn(pinSecret),
+      ...(backupKeyLabel !== undefined && { backupKeyLabel }),
       options: {
         layers: [LayerVersion.fromLayerVersionArn(this, 'Pkcs11Layer', layerArn)],
         network: { vpc, subnets, securityGroups },

@@ -16,7 +16,8 @@ import { importJwk } from './software/jwk-import.ts';
  * Imports a JWK's private key as a new version. Software keys (kty RSA, EC)
  * are sealed like generated ones. Into the HSM (Hsm: true, or a kty RSA-HSM,
  * EC-HSM, oct-HSM) on a premium vault: the HSM backend makes the key there,
- * non-extractable, and Arca keeps its handle as for a created HSM key.
+ * with the protection of a generated one, and Arca keeps its handle as for a
+ * created HSM key.
  * Messages never quote the key's members.
  */
 export function makeImportKey(

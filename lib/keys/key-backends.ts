@@ -40,6 +40,14 @@ export interface KeyBackend {
   ): Promise<MadeKey>;
   /** The operations of a stored version (privatePart as the barrier unsealed it). */
   open(facts: KeyFacts, privatePart: Buffer): Promise<KeyOperations>;
+  /**
+   * BackupKey of a version: what the backup carries instead of its private
+   * part, never material in the clear (an HSM key's, wrapped by the HSM under
+   * a key that never leaves it). Absent: the private part as stored.
+   */
+  exportForBackup?(facts: KeyFacts, privatePart: Buffer): Promise<Buffer>;
+  /** RestoreKey: the private part of a backed-up version, made again where it lives (a new handle). */
+  importFromBackup?(facts: KeyFacts, exported: Buffer): Promise<Buffer>;
   /** Destroys an HSM key's material at purge; nothing to do for software keys. */
   destroy(facts: KeyFacts, privatePart: Buffer): Promise<void>;
 }

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { ensureSoftHsmToken, SoftHsmNotInstalledError } from '../keys/hsm/softhsm-token.ts';
 
 export const LOCAL_TOKEN_LABEL = 'arca-local';
+/** The label of the local token's trusted backup key: local HSM keys back up, as Azure's do. */
+export const LOCAL_BACKUP_KEY_LABEL = 'arca-backup';
 
 /** What the local vault tells about its HSM, and the ARCA_* settings that wire it. */
 export interface LocalHsm {
@@ -19,7 +21,11 @@ export interface LocalHsm {
 export async function configureLocalHsm(dataDir: string): Promise<LocalHsm> {
   const dir = join(dataDir, 'softhsm');
   try {
-    const token = await ensureSoftHsmToken({ dir, label: LOCAL_TOKEN_LABEL });
+    const token = await ensureSoftHsmToken({
+      dir,
+      label: LOCAL_TOKEN_LABEL,
+      backupKeyLabel: LOCAL_BACKUP_KEY_LABEL,
+    });
     // SoftHSM2 reads its configuration when the module is initialised: set it before any session opens.
     process.env.SOFTHSM2_CONF = token.configPath;
     return {
@@ -28,6 +34,7 @@ export async function configureLocalHsm(dataDir: string): Promise<LocalHsm> {
         ARCA_PKCS11_MODULE: token.modulePath,
         ARCA_PKCS11_TOKEN_LABEL: token.label,
         ARCA_PKCS11_PIN_FILE: join(dir, 'user-pin'),
+        ARCA_PKCS11_BACKUP_KEY: LOCAL_BACKUP_KEY_LABEL,
       },
       summary: `HSM keys: SoftHSM2 token "${token.label}" in ${token.tokenDir}`,
     };

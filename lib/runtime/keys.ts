@@ -68,5 +68,7 @@ async function openHsm(config: Config): Promise<KeyBackend> {
     configuredPkcs11Session(config),
     import('../keys/hsm/pkcs11-backend.ts'),
   ]);
-  return pkcs11Backend(session);
+  return pkcs11Backend(session, {
+    ...(config.ARCA_PKCS11_BACKUP_KEY !== undefined && { backupKeyLabel: config.ARCA_PKCS11_BACKUP_KEY }),
+  });
 }

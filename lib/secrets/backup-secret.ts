@@ -25,6 +25,17 @@ export interface BackupKind {
   readonly notFound: (name: string) => Error;
   /** How a version's value (a key's private part) is sealed in the vault. */
   readonly sealContext: (vault: string, name: string, version: string) => SealContext;
+  /** What the backup carries for a version's value (an HSM key's: its material wrapped by the HSM). Default: the value. */
+  readonly exportValue?: (version: BackedUpVersion, value: Buffer) => Promise<Buffer>;
+  /** The stored value of a backed-up one, and how to undo making it should the restore fail. Default: as carried. */
+  readonly importValue?: (version: BackedUpVersion, carried: Buffer) => Promise<ImportedValue>;
+}
+
+export type BackedUpVersion = Omit<SecretVersionMeta, 'name'>;
+
+export interface ImportedValue {
+  readonly value: Buffer;
+  undo(): Promise<void>;
 }
 
 export const SECRET_BACKUP: BackupKind = { label: 'secret', notFound: secretNotFound, sealContext };
@@ -54,12 +65,11 @@ export function makeBackupSecret(deps: Pick<SecretsDeps, 'store' | 'barrier'>, k
     const payload: BackupPayload = {
       latestVersion: head.latest.version,
       versions: await Promise.all(
-        versions.map(async ({ sealed, name: stored, ...meta }) => ({
-          ...meta,
-          value: (await deps.barrier.open(sealed, kind.sealContext(vault, stored, meta.version))).toString(
-            'base64',
-          ),
-        })),
+        versions.map(async ({ sealed, name: stored, ...meta }) => {
+          const value = await deps.barrier.open(sealed, kind.sealContext(vault, stored, meta.version));
+          const carried = kind.exportValue ? await kind.exportValue(meta, value) : value;
+          return { ...meta, value: carried.toString('base64') };
+        }),
       ),
     };
     const nonce = randomBytes(16).toString('hex');
@@ -84,17 +94,30 @@ export function makeBackupSecret(deps: Pick<SecretsDeps, 'store' | 'barrier'>, k
 export function makeRestoreSecret(deps: Pick<SecretsDeps, 'store' | 'barrier'>, kind = SECRET_BACKUP) {
   return async (vault: string, blob: string, audit?: AuditEntry) => {
     const { name, payload } = await openBackup(deps, blob, kind);
-    const versions: SecretVersion[] = await Promise.all(
-      payload.versions.map(async ({ value, ...meta }) => ({
-        ...meta,
-        name,
-        sealed: await deps.barrier.seal(
-          Buffer.from(value, 'base64'),
-          kind.sealContext(vault, name, meta.version),
-        ),
-      })),
-    );
-    await deps.store.restore(vault, versions, payload.latestVersion, audit);
+    const made: ImportedValue[] = [];
+    let versions: SecretVersion[];
+    try {
+      // Imports one at a time, so that a failure leaves nothing half-made that `made` does not know of.
+      const values: Buffer[] = [];
+      for (const { value, ...meta } of payload.versions) {
+        const carried = Buffer.from(value, 'base64');
+        const imported = kind.importValue ? await kind.importValue(meta, carried) : undefined;
+        if (imported) made.push(imported);
+        values.push(imported?.value ?? carried);
+      }
+      versions = await Promise.all(
+        payload.versions.map(async ({ value: _carried, ...meta }, i) => ({
+          ...meta,
+          name,
+          sealed: await deps.barrier.seal(values[i] as Buffer, kind.sealContext(vault, name, meta.version)),
+        })),
+      );
+      await deps.store.restore(vault, versions, payload.latestVersion, audit);
+    } catch (error) {
+      // Nothing of a failed restore stays behind (HSM objects made for it included).
+      await Promise.allSettled(made.map((m) => m.undo()));
+      throw error;
+    }
     const latest = versions.find((v) => v.version === payload.latestVersion) as SecretVersion;
     const { sealed: _sealed, ...meta } = latest;
     return meta as SecretVersionMeta;

@@ -1164,6 +1164,8 @@ describe('the Arca stack, HSM keys (arca:hsm) and the HSM health route', () => {
     'functions/keys/decrypt.ts',
     'functions/keys/unwrap-key.ts',
     'functions/keys/purge-deleted-key.ts',
+    'functions/keys/backup-key.ts',
+    'functions/keys/restore-key.ts',
   ];
   const others = [
     'functions/keys/get-key.ts',
@@ -1290,6 +1292,13 @@ describe('the Arca stack, HSM keys (arca:hsm) and the HSM health route', () => {
         'functions/keys/decrypt.ts': ['kms:Decrypt'],
         'functions/keys/unwrap-key.ts': ['kms:Decrypt'],
         'functions/keys/purge-deleted-key.ts': ['kms:ScheduleKeyDeletion', 'kms:DescribeKey'],
+        // A purged version's KMS key revived within its waiting period (re-scheduled should the restore fail).
+        'functions/keys/restore-key.ts': [
+          'kms:DescribeKey',
+          'kms:CancelKeyDeletion',
+          'kms:EnableKey',
+          'kms:ScheduleKeyDeletion',
+        ],
       };
       for (const [file, actions] of Object.entries(expected)) {
         const statements = hsmKeyStatements(stack, template, file);
@@ -1305,8 +1314,15 @@ describe('the Arca stack, HSM keys (arca:hsm) and the HSM health route', () => {
       assert.equal(sign?.Condition?.StringEquals?.['kms:MessageType'], 'DIGEST');
       const [decrypt] = hsmKeyStatements(stack, template, 'functions/keys/decrypt.ts');
       assert.equal(decrypt?.Condition?.StringEquals?.['kms:KeyUsage'], 'ENCRYPT_DECRYPT');
-      // encrypt and wrapKey use the public key in the function; reads never reach KMS keys.
-      for (const file of ['functions/keys/encrypt.ts', 'functions/keys/wrap-key.ts', HEALTH, ...others]) {
+      // encrypt and wrapKey use the public key in the function; a backup names the KMS key without
+      // calling KMS; reads never reach KMS keys.
+      for (const file of [
+        'functions/keys/encrypt.ts',
+        'functions/keys/wrap-key.ts',
+        'functions/keys/backup-key.ts',
+        HEALTH,
+        ...others,
+      ]) {
         assert.deepEqual(hsmKeyStatements(stack, template, file), [], file);
       }
     });
@@ -1469,6 +1485,29 @@ describe('the Arca stack, HSM keys (arca:hsm) and the HSM health route', () => {
           pinSecret,
         );
       }
+    });
+
+    test('passes the trusted backup key’s label to every function that opens a session, when given', () => {
+      for (const file of [...hsmUsers, HEALTH]) {
+        assert.equal(variables(stack, template, file).ARCA_PKCS11_BACKUP_KEY, undefined, file);
+      }
+      const withBackups = synth({ ...pkcs11, 'arca:pkcs11BackupKey': 'arca-backup' });
+      for (const file of [...hsmUsers, HEALTH]) {
+        const env = variables(withBackups.stack, withBackups.template, file);
+        assert.equal(env.ARCA_PKCS11_BACKUP_KEY, 'arca-backup', file);
+        assert.equal(deployedConfig(env).ARCA_PKCS11_BACKUP_KEY, 'arca-backup', file);
+      }
+      for (const file of others) {
+        assert.equal(
+          variables(withBackups.stack, withBackups.template, file).ARCA_PKCS11_BACKUP_KEY,
+          undefined,
+          file,
+        );
+      }
+      assert.throws(
+        () => buildApp({ ...noBundling, ...pkcs11, 'arca:pkcs11BackupKey': 'two\nlines' }),
+        /arca:pkcs11BackupKey/,
+      );
     });
 
     test('grants a PIN secret given by its complete ARN by that ARN, and passes it as given', () => {

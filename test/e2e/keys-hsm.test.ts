@@ -28,7 +28,9 @@ const poll = { intervalInMs: 50 };
 /**
  * HSM-protected keys (RSA-HSM, EC-HSM, oct-HSM) on the local vault's SoftHSM2
  * token, looked at through PKCS#11 from outside the vault's code paths: made
- * (or imported) in the token, sensitive and not extractable, destroyed at purge.
+ * (or imported) in the token, sensitive and let out only wrapped under the
+ * token's trusted backup key (BackupKey), made again from it (RestoreKey),
+ * destroyed at purge.
  */
 describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
   let fixture: Awaited<ReturnType<typeof localVaultFixture>>;
@@ -66,33 +68,40 @@ describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
   const handles = async () => new Set((await token.keys()).map((k) => k.handle));
 
   /**
-   * The key is in the token, sensitive and not extractable, and the token
-   * refuses its value. A generated key was always so; an imported one, as
-   * protected now, was once outside (PKCS#11 says never-* false).
+   * The key is in the token and never leaves it in the clear: sensitive (the
+   * token refuses its value), and wrappable only under a trusted key (the
+   * local vault backs HSM keys up, under its trusted backup key; any other key
+   * gets CKR_KEY_NOT_WRAPPABLE). A generated key was always sensitive; an
+   * imported one was once outside (PKCS#11 says always-sensitive false).
    */
-  async function assertNonExtractable(
+  async function assertNeverInTheClear(
     handle: string,
     secretAttribute: number,
     origin: 'generated' | 'imported' = 'generated',
   ) {
-    const generated = origin === 'generated';
     const attributes = await token.store.attributes(handle);
     assert.deepEqual(attributes, {
       token: true,
       private: true,
       sensitive: true,
-      extractable: false,
-      alwaysSensitive: generated,
-      neverExtractable: generated,
+      extractable: true,
+      alwaysSensitive: origin === 'generated',
+      neverExtractable: false,
+      wrapWithTrusted: true,
     });
     assert.equal(
       await token.readSecretAttribute(handle, secretAttribute),
       'CKR_ATTRIBUTE_SENSITIVE',
       'the token refuses to hand out the key value',
     );
+    assert.equal(
+      await token.wrapUnderUntrustedKey(handle),
+      'CKR_KEY_NOT_WRAPPABLE',
+      'the token lets the key out under no key but a trusted one',
+    );
   }
 
-  it('RSA-HSM keys of 2048, 3072 and 4096 bits live in the token: CKA_SENSITIVE, not CKA_EXTRACTABLE, CKA_NEVER_EXTRACTABLE', async () => {
+  it('RSA-HSM keys of 2048, 3072 and 4096 bits live in the token: CKA_SENSITIVE, wrappable only under a trusted key', async () => {
     for (const size of [2048, 3072, 4096]) {
       const key = await client.createRsaKey(`hsm-rsa-${size}`, { keySize: size, hsm: true });
       assert.equal(key.keyType, 'RSA-HSM');
@@ -100,7 +109,7 @@ describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
       assert.equal(publicKeyOf(key).asymmetricKeyDetails?.modulusLength, size);
       const handle = await handleOf(key);
       assert.equal((await token.keys()).find((k) => k.handle === handle)?.class, 'private');
-      await assertNonExtractable(handle, ck.CKA_PRIVATE_EXPONENT);
+      await assertNeverInTheClear(handle, ck.CKA_PRIVATE_EXPONENT);
       assert.equal(await token.readSecretAttribute(handle, ck.CKA_PRIME_1), 'CKR_ATTRIBUTE_SENSITIVE');
       // What the API shows is what the token holds.
       const got = await client.getKey(`hsm-rsa-${size}`);
@@ -109,17 +118,17 @@ describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
     }
   });
 
-  it('EC-HSM keys on P-256, P-256K, P-384 and P-521 live in the token, never extractable', async () => {
+  it('EC-HSM keys on P-256, P-256K, P-384 and P-521 live in the token, never out of it in the clear', async () => {
     for (const curve of ['P-256', 'P-256K', 'P-384', 'P-521'] as const) {
       const key = await client.createEcKey(`hsm-ec-${curve}`, { curve, hsm: true });
       assert.equal(key.keyType, 'EC-HSM');
       assert.equal(key.key?.crv, curve);
       assertPublicOnly(key.key);
-      await assertNonExtractable(await handleOf(key), ck.CKA_VALUE);
+      await assertNeverInTheClear(await handleOf(key), ck.CKA_VALUE);
     }
   });
 
-  it('oct-HSM keys of 128, 192 and 256 bits live in the token, never extractable; their JWK has no k', async () => {
+  it('oct-HSM keys of 128, 192 and 256 bits live in the token, never out of it in the clear; their JWK has no k', async () => {
     for (const bits of [128, 192, 256]) {
       const seen = await handles();
       const key = await client.createOctKey(`hsm-oct-${bits}`, { keySize: bits, hsm: true });
@@ -134,7 +143,7 @@ describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
       );
       const handle = await handleOf(key, seen);
       assert.equal((await token.keys()).find((k) => k.handle === handle)?.class, 'secret');
-      await assertNonExtractable(handle, ck.CKA_VALUE);
+      await assertNeverInTheClear(handle, ck.CKA_VALUE);
       const raw = await rawRequest(`${fixture.info.vaultUrl}/keys/hsm-oct-${bits}?api-version=2025-07-01`, {
         headers: { authorization: `Bearer ${await fixture.token()}` },
       });
@@ -200,7 +209,7 @@ describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
     assert.deepEqual(await handles(), seen, 'the key made for the refused version was destroyed again');
   });
 
-  it('imports RSA, EC and oct keys into the HSM: sensitive, not extractable, used there for the original key', async () => {
+  it('imports RSA, EC and oct keys into the HSM: sensitive, wrappable only under a trusted key, used there for the original key', async () => {
     const digest = (data: Buffer) => createHash('sha256').update(data).digest();
     const data = Buffer.from('signed in the HSM');
 
@@ -220,7 +229,7 @@ describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
     ]);
     const rsaHandle = await handleOf(rsaKey);
     assert.equal(await token.objectCount(rsaHandle), 2, 'private and public object');
-    await assertNonExtractable(rsaHandle, ck.CKA_PRIVATE_EXPONENT, 'imported');
+    await assertNeverInTheClear(rsaHandle, ck.CKA_PRIVATE_EXPONENT, 'imported');
     assert.equal(await token.readSecretAttribute(rsaHandle, ck.CKA_PRIME_1), 'CKR_ATTRIBUTE_SENSITIVE');
     const rsaCrypto = fixture.cryptoClient(rsaKey);
     const rs256 = await rsaCrypto.sign('RS256', digest(data));
@@ -255,7 +264,7 @@ describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
     });
     assert.equal(byKty.keyType, 'RSA-HSM');
     assert.deepEqual(byKty.keyOperations, ['sign', 'verify']);
-    await assertNonExtractable(await handleOf(byKty), ck.CKA_PRIVATE_EXPONENT, 'imported');
+    await assertNeverInTheClear(await handleOf(byKty), ck.CKA_PRIVATE_EXPONENT, 'imported');
     const byKtySignature = await fixture.cryptoClient(byKty).sign('PS256', digest(data));
     assert.equal(
       verify(
@@ -275,7 +284,7 @@ describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
     assertPublicOnly(ecKey.key);
     const ecHandle = await handleOf(ecKey);
     assert.equal(await token.objectCount(ecHandle), 2);
-    await assertNonExtractable(ecHandle, ck.CKA_VALUE, 'imported');
+    await assertNeverInTheClear(ecHandle, ck.CKA_VALUE, 'imported');
     const es256 = await fixture.cryptoClient(ecKey).sign('ES256', digest(data));
     assert.equal(
       verify('sha256', data, { key: ec.publicKey, dsaEncoding: 'ieee-p1363' }, es256.result),
@@ -291,7 +300,7 @@ describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
     assertPublicOnly(octKey.key);
     const octHandle = await handleOf(octKey, seen);
     assert.equal(await token.objectCount(octHandle), 1);
-    await assertNonExtractable(octHandle, ck.CKA_VALUE, 'imported');
+    await assertNeverInTheClear(octHandle, ck.CKA_VALUE, 'imported');
     const iv = Buffer.from('a6a6a6a6a6a6a6a6', 'hex');
     const cek = randomBytes(32);
     const wrap = createCipheriv('id-aes256-wrap', k, iv);
@@ -304,7 +313,7 @@ describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
     k.fill(0);
   });
 
-  it('refuses a bad JWK for the HSM with 400, making nothing; refuses backups of HSM keys', async () => {
+  it('refuses a bad JWK for the HSM with 400, making nothing', async () => {
     const rsa = nodeRsaKey(2048);
     const other = nodeRsaKey(2048);
     const seen = await handles();
@@ -339,15 +348,112 @@ describe('HSM keys in SoftHSM2, seen through PKCS#11', () => {
     );
     assert.deepEqual(await handles(), seen, 'nothing was made in the HSM');
     await rejectsWith(client.getKey('hsm-import-bad'), 404, 'KeyNotFound');
+  });
 
-    // An imported HSM key is no more backed up than a generated one.
-    await rejectsWith(client.backupKey('hsm-import-rsa'), 400, 'BadParameter', /never leaves the HSM/);
+  it('backs HSM keys up wrapped by the token and restores them after purge into new token objects, every version', async () => {
+    const first = await client.createRsaKey('hsm-backup-rsa', { keySize: 3072, hsm: true });
+    const second = await client.rotateKey('hsm-backup-rsa');
+    const ec = await client.createEcKey('hsm-backup-ec', { curve: 'P-384', hsm: true });
+    const seen = await handles();
+    const oct = await client.createOctKey('hsm-backup-oct', { keySize: 256, hsm: true });
+    const before = [
+      await handleOf(first),
+      await handleOf(second),
+      await handleOf(ec),
+      await handleOf(oct, seen),
+    ];
+    const octCrypto = fixture.cryptoClient(oct);
+    const cek = randomBytes(32);
+    const octWrapped = Buffer.from((await octCrypto.wrapKey('A256KW', cek)).result);
+    const sealedForFirst = publicEncrypt(
+      { key: publicKeyOf(first), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+      Buffer.from('for the first version'),
+    );
 
-    // A backup could only name the HSM objects, which purge destroys: refused, saying why.
-    await rejectsWith(client.backupKey('hsm-rsa-2048'), 400, 'BadParameter', /never leaves the HSM/);
+    const blobs = new Map<string, Uint8Array>();
+    for (const name of ['hsm-backup-rsa', 'hsm-backup-ec', 'hsm-backup-oct']) {
+      const blob = await client.backupKey(name);
+      assert.ok(blob && blob.length > 0);
+      blobs.set(name, blob);
+      await (await client.beginDeleteKey(name, poll)).pollUntilDone();
+      await client.purgeDeletedKey(name);
+    }
+    for (const handle of before)
+      assert.equal(await token.objectCount(handle), 0, 'purge destroyed the material');
+
+    // Restoring while the name is taken is a 409 that leaves no object behind.
+    await client.createRsaKey('hsm-backup-taken', { hsm: true });
+    const taken = await client.backupKey('hsm-backup-taken');
+    const untouched = await handles();
+    await rejectsWith(client.restoreKeyBackup(taken as Uint8Array), 409, 'Conflict');
+    assert.deepEqual(await handles(), untouched, 'the objects made for the refused restore were destroyed');
+
+    const rsa = await client.restoreKeyBackup(blobs.get('hsm-backup-rsa') as Uint8Array);
+    assert.equal(rsa.keyType, 'RSA-HSM');
+    assert.equal(rsa.properties.version, second.properties.version);
+    assertPublicOnly(rsa.key);
+    const versions = [];
+    for await (const v of client.listPropertiesOfKeyVersions('hsm-backup-rsa')) versions.push(v.version);
+    assert.deepEqual(versions.sort(), [first.properties.version, second.properties.version].sort());
+    const restoredRsa = await handleOf(rsa);
+    assert.ok(!before.includes(restoredRsa), 'restored into new token objects');
+    await assertNeverInTheClear(restoredRsa, ck.CKA_PRIVATE_EXPONENT, 'imported');
+    // The older version decrypts what was sealed for it before the backup; the latest signs for its public key.
+    const opened = await fixture
+      .cryptoClient(first.id as string)
+      .decrypt({ algorithm: 'RSA-OAEP-256', ciphertext: sealedForFirst });
+    assert.equal(Buffer.from(opened.result).toString(), 'for the first version');
+    const digest = createHash('sha256').update('restored').digest();
+    const signed = await fixture.cryptoClient(rsa).sign('PS256', digest);
+    assert.ok(
+      verify(
+        'sha256',
+        Buffer.from('restored'),
+        { key: publicKeyOf(second), padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+        Buffer.from(signed.result),
+      ),
+    );
+
+    const restoredEc = await client.restoreKeyBackup(blobs.get('hsm-backup-ec') as Uint8Array);
+    assert.deepEqual(Buffer.from(restoredEc.key?.x ?? []), Buffer.from(ec.key?.x ?? []));
+    await assertNeverInTheClear(await handleOf(restoredEc), ck.CKA_VALUE, 'imported');
+    const ecDigest = createHash('sha384').update('restored').digest();
+    const ecSigned = await fixture.cryptoClient(restoredEc).sign('ES384', ecDigest);
+    assert.ok(
+      verify(
+        'sha384',
+        Buffer.from('restored'),
+        { key: publicKeyOf(ec), dsaEncoding: 'ieee-p1363' },
+        Buffer.from(ecSigned.result),
+      ),
+    );
+
+    const beforeOct = await handles();
+    const restoredOct = await client.restoreKeyBackup(blobs.get('hsm-backup-oct') as Uint8Array);
+    await assertNeverInTheClear(await handleOf(restoredOct, beforeOct), ck.CKA_VALUE, 'imported');
+    const unwrapped = await fixture.cryptoClient(restoredOct).unwrapKey('A256KW', octWrapped);
+    assert.deepEqual(Buffer.from(unwrapped.result), cek, 'the restored AES key is the original');
+
+    // A backup is opaque: one changed byte is a 400, and nothing is made.
+    const blob = Buffer.from(blobs.get('hsm-backup-oct') as Uint8Array);
+    await (await client.beginDeleteKey('hsm-backup-oct', poll)).pollUntilDone();
+    await client.purgeDeletedKey('hsm-backup-oct');
+    const envelope = JSON.parse(blob.toString('utf8'));
+    const ciphertext = Buffer.from(envelope.ciphertext, 'base64');
+    ciphertext[0] = (ciphertext[0] as number) ^ 1;
+    const tampered = Buffer.from(JSON.stringify({ ...envelope, ciphertext: ciphertext.toString('base64') }));
+    const quiet = await handles();
+    await rejectsWith(client.restoreKeyBackup(tampered), 400, 'BadParameter', /corrupt/);
+    assert.deepEqual(await handles(), quiet);
+
+    // A key holding both kinds of version backs up and restores both.
     await client.createRsaKey('mixed', { keySize: 2048 });
     await client.createRsaKey('mixed', { keySize: 2048, hsm: true });
-    await rejectsWith(client.backupKey('mixed'), 400, 'BadParameter', /HSM-protected/);
+    const mixed = await client.backupKey('mixed');
+    await (await client.beginDeleteKey('mixed', poll)).pollUntilDone();
+    await client.purgeDeletedKey('mixed');
+    const restoredMixed = await client.restoreKeyBackup(mixed as Uint8Array);
+    assert.equal(restoredMixed.keyType, 'RSA-HSM');
   });
 
   it("keeps the process's other cryptography working after the HSM refuses input (OpenSSL error queue)", async () => {

@@ -45,6 +45,7 @@ import { configuredPkcs11Session } from '#lib/runtime/pkcs11.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'arca-pkcs11-'));
 const label = 'arca-keystore-test';
+const BACKUP_KEY = 'arca-keystore-test-backup';
 let token: SoftHsmToken;
 let session: Pkcs11Session;
 let store: Pkcs11KeyStore;
@@ -76,7 +77,7 @@ function readRefused(handle: string, classes: number[], type: number): Promise<s
 }
 
 before(async () => {
-  token = await ensureSoftHsmToken({ dir, label });
+  token = await ensureSoftHsmToken({ dir, label, backupKeyLabel: BACKUP_KEY });
   process.env.SOFTHSM2_CONF = token.configPath;
   session = await sharedPkcs11Session(sessionOptions());
   store = new Pkcs11KeyStore(session);
@@ -92,7 +93,7 @@ describe('the SoftHSM2 token helper', () => {
     assert.equal(token.created, true);
     assert.equal(statSync(join(dir, 'user-pin')).mode & 0o777, 0o600);
     assert.equal(statSync(join(dir, 'so-pin')).mode & 0o777, 0o600);
-    const again = await ensureSoftHsmToken({ dir, label });
+    const again = await ensureSoftHsmToken({ dir, label, backupKeyLabel: BACKUP_KEY });
     assert.equal(again.created, false);
     assert.equal(again.pin, token.pin);
     assert.equal(again.slotId, token.slotId);
@@ -122,6 +123,7 @@ describe('keys generated in the token', () => {
       assert.equal(attributes.extractable, false);
       assert.equal(attributes.sensitive, true);
       assert.equal(attributes.neverExtractable, true);
+      assert.equal(attributes.wrapWithTrusted, true);
       assert.equal(attributes.alwaysSensitive, true);
       assert.equal(attributes.token, true);
       assert.equal(attributes.private, true);
@@ -413,6 +415,7 @@ describe('keys imported into the token (importKey)', () => {
     // PKCS#11: the material was once outside the token, so these are false for an imported key.
     alwaysSensitive: false,
     neverExtractable: false,
+    wrapWithTrusted: true,
   };
   const AES_WRAP_IV = Buffer.from('a6a6a6a6a6a6a6a6', 'hex');
 
@@ -657,6 +660,226 @@ describe('keys imported into the token (importKey)', () => {
     const imported = await flakyStore.importKey(rsa);
     assert.equal((await arcaObjects()).filter((l) => l === imported.handle).length, 2);
     assert.equal(await store.destroy(imported.handle), true);
+  });
+});
+
+describe('backup and restore under the trusted backup key (ARCA_PKCS11_BACKUP_KEY)', () => {
+  let backupStore: Pkcs11KeyStore;
+  before(() => {
+    backupStore = new Pkcs11KeyStore(session, { backupKeyLabel: BACKUP_KEY });
+  });
+
+  /** Every token object carrying `label`, with its class. */
+  const objectsLabelled = (objectLabel: string) =>
+    session.run((p, s) => {
+      p.C_FindObjectsInit(s, [{ type: ck.CKA_LABEL, value: objectLabel }]);
+      try {
+        return p.C_FindObjects(s, 16).length;
+      } finally {
+        p.C_FindObjectsFinal(s);
+      }
+    });
+
+  /** What the token answers when the handle's key is wrapped under an untrusted AES key of this session. */
+  const wrapUntrusted = (handle: string) =>
+    session.run((p, s) => {
+      const [key] = [ck.CKO_PRIVATE_KEY, ck.CKO_SECRET_KEY].flatMap((cls) => {
+        p.C_FindObjectsInit(s, [
+          { type: ck.CKA_LABEL, value: handle },
+          { type: ck.CKA_CLASS, value: cls },
+        ]);
+        try {
+          return p.C_FindObjects(s, 1);
+        } finally {
+          p.C_FindObjectsFinal(s);
+        }
+      });
+      const wrapping = p.C_GenerateKey(s, { mechanism: ck.CKM_AES_KEY_GEN }, [
+        { type: ck.CKA_VALUE_LEN, value: 32 },
+        { type: ck.CKA_TOKEN, value: false },
+        { type: ck.CKA_WRAP, value: true },
+      ]);
+      try {
+        p.C_WrapKey(
+          s,
+          { mechanism: ck.CKM_AES_KEY_WRAP_PAD },
+          wrapping,
+          key as Pkcs11Handle,
+          Buffer.alloc(8192),
+        );
+        return 'wrapped';
+      } catch (error) {
+        return ckrOf(error);
+      } finally {
+        p.C_DestroyObject(s, wrapping);
+      }
+    });
+
+  it('the token helper makes one trusted backup key, as the SO, that the user cannot make', async () => {
+    assert.equal(await objectsLabelled(BACKUP_KEY), 1, 'made once, found again after');
+    const flags = await session.run((p, s) => {
+      p.C_FindObjectsInit(s, [{ type: ck.CKA_LABEL, value: BACKUP_KEY }]);
+      const [key] = p.C_FindObjects(s, 1);
+      p.C_FindObjectsFinal(s);
+      return p
+        .C_GetAttributeValue(s, key as Pkcs11Handle, [
+          { type: ck.CKA_TRUSTED },
+          { type: ck.CKA_SENSITIVE },
+          { type: ck.CKA_EXTRACTABLE },
+          { type: ck.CKA_WRAP },
+          { type: ck.CKA_UNWRAP },
+          { type: ck.CKA_ENCRYPT },
+        ])
+        .map((a) => (a.value as Buffer)[0]);
+    });
+    assert.deepEqual(flags, [1, 1, 0, 1, 1, 0]);
+    const userTrusted = await session.run((p, s) => {
+      try {
+        p.C_GenerateKey(s, { mechanism: ck.CKM_AES_KEY_GEN }, [
+          { type: ck.CKA_VALUE_LEN, value: 32 },
+          { type: ck.CKA_TOKEN, value: false },
+          { type: ck.CKA_TRUSTED, value: true },
+        ]);
+        return 'made';
+      } catch (error) {
+        return ckrOf(error);
+      }
+    });
+    assert.equal(
+      userTrusted,
+      'CKR_ATTRIBUTE_READ_ONLY',
+      'the crypto user cannot make a key that may wrap HSM keys',
+    );
+  });
+
+  it('without a backup key, keys are never extractable and a backup is refused with 400 saying why', async () => {
+    const key = await store.generateKey({ kty: 'EC-HSM', curve: 'P-256' });
+    assert.equal((await store.attributes(key.handle)).neverExtractable, true);
+    await assert.rejects(store.exportForBackup(key.handle), (error: unknown) => {
+      assert.ok(error instanceof BadParameterError);
+      assert.match(error.message, /ARCA_PKCS11_BACKUP_KEY/);
+      return true;
+    });
+    // Nor does the deployment's backup key get it out: it was made before backups were enabled.
+    await assert.rejects(backupStore.exportForBackup(key.handle), (error: unknown) => {
+      assert.ok(error instanceof BadParameterError);
+      assert.match(error.message, /non-extractable/);
+      return true;
+    });
+    await store.destroy(key.handle);
+  });
+
+  const specs: HsmKeySpec[] = [
+    { kty: 'RSA-HSM', keySize: 2048 },
+    { kty: 'EC-HSM', curve: 'P-256K' },
+    { kty: 'EC-HSM', curve: 'P-521' },
+    { kty: 'oct-HSM', keySize: 192 },
+  ];
+  for (const spec of specs) {
+    const name = `${spec.kty} ${spec.kty === 'EC-HSM' ? spec.curve : spec.keySize}`;
+    it(`${name}: wrappable under the trusted key only; restored from its backup after the original is destroyed`, async () => {
+      const original = await backupStore.generateKey(spec);
+      assert.deepEqual(await backupStore.attributes(original.handle), {
+        token: true,
+        private: true,
+        sensitive: true,
+        extractable: true,
+        alwaysSensitive: true,
+        neverExtractable: false,
+        wrapWithTrusted: true,
+      });
+      assert.equal(await wrapUntrusted(original.handle), 'CKR_KEY_NOT_WRAPPABLE');
+      const secret = spec.kty === 'RSA-HSM' ? ck.CKA_PRIVATE_EXPONENT : ck.CKA_VALUE;
+      const cls = spec.kty === 'oct-HSM' ? ck.CKO_SECRET_KEY : ck.CKO_PRIVATE_KEY;
+      assert.equal(await readRefused(original.handle, [cls], secret), 'CKR_ATTRIBUTE_SENSITIVE');
+
+      const cek = randomBytes(24);
+      const wrappedCek =
+        spec.kty === 'oct-HSM'
+          ? await (await backupStore.open(original.handle)).wrapKey('A192KW', cek)
+          : undefined;
+      const backup = await backupStore.exportForBackup(original.handle);
+      assert.equal(backup.wrappingKey, BACKUP_KEY);
+      assert.ok(!JSON.stringify(backup).includes(cek.toString('base64')));
+      assert.equal(await backupStore.destroy(original.handle), true);
+
+      const handle = await backupStore.restoreFromBackup(backup, {
+        kty: original.kty,
+        publicJwk: original.publicJwk,
+      });
+      assert.notEqual(handle, original.handle);
+      assert.equal(await objectsLabelled(handle), spec.kty === 'oct-HSM' ? 1 : 2);
+      const attributes = await backupStore.attributes(handle);
+      assert.equal(attributes.sensitive && attributes.extractable && attributes.wrapWithTrusted, true);
+      assert.equal(await wrapUntrusted(handle), 'CKR_KEY_NOT_WRAPPABLE');
+      const restored = await backupStore.open(handle, spec.kty === 'oct-HSM' ? 24 : undefined);
+      if (spec.kty === 'oct-HSM') {
+        assert.deepEqual(await restored.unwrapKey('A192KW', wrappedCek as Buffer), cek);
+      } else {
+        const algorithm: SignatureAlgorithm =
+          spec.kty === 'RSA-HSM' ? 'PS256' : spec.curve === 'P-521' ? 'ES512' : 'ES256K';
+        const hash = algorithm === 'ES512' ? 'sha512' : 'sha256';
+        const digest = createHash(hash).update('restored').digest();
+        const signature = await restored.sign(algorithm, digest);
+        const verifies = nodeVerify(
+          hash,
+          Buffer.from('restored'),
+          spec.kty === 'RSA-HSM'
+            ? { key: publicKeyOf(original), padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }
+            : { key: publicKeyOf(original), dsaEncoding: 'ieee-p1363' },
+          signature,
+        );
+        assert.ok(
+          verifies,
+          'the restored key is the original: its signature verifies with the original public key',
+        );
+      }
+      // A restored key backs up again.
+      assert.equal((await backupStore.exportForBackup(handle)).wrappingKey, BACKUP_KEY);
+      await backupStore.destroy(handle);
+    });
+  }
+
+  it('a changed backup, or one wrapped by another backup key, is a 400 that leaves nothing in the token', async () => {
+    const original = await backupStore.generateKey({ kty: 'RSA-HSM', keySize: 2048 });
+    const other = await backupStore.generateKey({ kty: 'RSA-HSM', keySize: 2048 });
+    const backup = await backupStore.exportForBackup(original.handle);
+    const spec = { kty: original.kty, publicJwk: original.publicJwk };
+    const tokenObjects = () =>
+      session.run((p, s) => {
+        p.C_FindObjectsInit(s, [{ type: ck.CKA_TOKEN, value: true }]);
+        try {
+          return p.C_FindObjects(s, 4096).length;
+        } finally {
+          p.C_FindObjectsFinal(s);
+        }
+      });
+    const before = await tokenObjects();
+    const bytes = Buffer.from(backup.wrapped, 'base64');
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1;
+    await assert.rejects(
+      backupStore.restoreFromBackup({ ...backup, wrapped: bytes.toString('base64') }, spec),
+      BadParameterError,
+    );
+    await assert.rejects(
+      backupStore.restoreFromBackup({ ...backup, wrappingKey: 'elsewhere' }, spec),
+      (error: unknown) => error instanceof BadParameterError && /elsewhere/.test(error.message),
+    );
+    // Another key's public part: the unwrapped modulus does not match, and what was made is destroyed.
+    await assert.rejects(
+      backupStore.restoreFromBackup(backup, { kty: other.kty, publicJwk: other.publicJwk }),
+      (error: unknown) => error instanceof BadParameterError && /does not match/.test(error.message),
+    );
+    assert.equal(await tokenObjects(), before, 'no object of a failed restore is left');
+    await backupStore.destroy(original.handle);
+    await backupStore.destroy(other.handle);
+  });
+
+  it('a backup key missing from the token is a 503, not a 500', async () => {
+    const elsewhere = new Pkcs11KeyStore(session, { backupKeyLabel: 'no-such-backup-key' });
+    const key = await elsewhere.generateKey({ kty: 'EC-HSM', curve: 'P-256' });
+    await assert.rejects(elsewhere.exportForBackup(key.handle), ServiceUnavailableError);
+    await elsewhere.destroy(key.handle);
   });
 });
 

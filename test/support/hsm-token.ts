@@ -128,6 +128,34 @@ export async function openFixtureToken(dataDir: string) {
         }
       }),
     /**
+     * Tries to wrap the handle's private or secret key under an AES key of
+     * this session, which is not trusted: the CKR code the token answers, or
+     * 'wrapped' should it let the key out.
+     */
+    wrapUnderUntrustedKey: (handle: string) =>
+      run((p, s) => {
+        const [key] = [ck.CKO_PRIVATE_KEY, ck.CKO_SECRET_KEY].flatMap((cls) =>
+          find(p, s, [
+            { type: ck.CKA_LABEL, value: handle },
+            { type: ck.CKA_CLASS, value: cls },
+          ]),
+        );
+        if (key === undefined) return 'no key';
+        const wrapping = p.C_GenerateKey(s, { mechanism: ck.CKM_AES_KEY_GEN }, [
+          { type: ck.CKA_VALUE_LEN, value: 32 },
+          { type: ck.CKA_TOKEN, value: false },
+          { type: ck.CKA_WRAP, value: true },
+        ]);
+        try {
+          p.C_WrapKey(s, { mechanism: ck.CKM_AES_KEY_WRAP_PAD }, wrapping, key, Buffer.alloc(8192));
+          return 'wrapped';
+        } catch (error) {
+          return ckrOf(error) ?? 'error';
+        } finally {
+          p.C_DestroyObject(s, wrapping);
+        }
+      }),
+    /**
      * A token AES key of a value the test knows, labelled like Arca's, so the
      * keystore's AES mechanisms can be checked against node:crypto (the vault's
      * own oct-HSM keys cannot be: their value never leaves the token).

@@ -18,11 +18,13 @@ import {
 } from 'node:crypto';
 import { beforeEach, describe, it } from 'node:test';
 import {
+  CancelKeyDeletionCommand,
   CreateKeyCommand,
   type CreateKeyCommandInput,
   DecryptCommand,
   type DecryptCommandInput,
   DescribeKeyCommand,
+  EnableKeyCommand,
   GetPublicKeyCommand,
   KMSClient,
   ScheduleKeyDeletionCommand,
@@ -34,6 +36,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   BadParameterError,
+  ConflictError,
   ForbiddenError,
   type KeyVaultError,
   ServiceUnavailableError,
@@ -69,6 +72,8 @@ interface FakeKey {
   readonly keyUsage: string;
 }
 const keys = new Map<string, FakeKey>();
+/** KeyState of each fake key that is not Enabled (PendingDeletion, Disabled), or Deleted once gone. */
+const states = new Map<string, string>();
 
 function awsError(name: string, message = `${name}: arn:aws:kms:secret-detail happened`): Error {
   return Object.assign(new Error(message), { name, $fault: 'client', $metadata: {} });
@@ -211,8 +216,26 @@ function installFakeKms() {
   kms.on(SignCommand).callsFake(fakeSign);
   kms.on(VerifyCommand).callsFake(fakeVerify);
   kms.on(DecryptCommand).callsFake(fakeDecrypt);
+  kms.on(DescribeKeyCommand).callsFake((input: { KeyId?: string }) => {
+    if (states.get(input.KeyId ?? '') === 'Deleted') throw awsError('NotFoundException');
+    fakeKey(input.KeyId);
+    return {
+      KeyMetadata: { KeyId: input.KeyId, KeyState: states.get(input.KeyId ?? '') ?? 'Enabled' },
+    } as never;
+  });
+  kms.on(CancelKeyDeletionCommand).callsFake((input: { KeyId?: string }) => {
+    if (states.get(input.KeyId ?? '') !== 'PendingDeletion') throw awsError('KMSInvalidStateException');
+    states.set(input.KeyId ?? '', 'Disabled');
+    return { KeyId: input.KeyId };
+  });
+  kms.on(EnableKeyCommand).callsFake((input: { KeyId?: string }) => {
+    if (states.get(input.KeyId ?? '') !== 'Disabled') throw awsError('KMSInvalidStateException');
+    states.delete(input.KeyId ?? '');
+    return {};
+  });
   kms.on(ScheduleKeyDeletionCommand).callsFake((input: { KeyId?: string; PendingWindowInDays?: number }) => {
     fakeKey(input.KeyId);
+    states.set(input.KeyId ?? '', 'PendingDeletion');
     return {
       KeyId: input.KeyId,
       DeletionDate: new Date('2030-01-08T00:00:00Z'),
@@ -474,6 +497,7 @@ function kmsCryptoCalls(): number {
 beforeEach(() => {
   kms.reset();
   keys.clear();
+  states.clear();
   installFakeKms();
 });
 
@@ -1093,5 +1117,56 @@ describe('kmsBackend (the KeyBackend port over KMS keys)', () => {
     const call = kms.commandCalls(ScheduleKeyDeletionCommand)[0]?.args[0].input;
     assert.equal(call?.KeyId, JSON.parse(made.privatePart.toString('utf8')).keyId);
     assert.equal(call?.PendingWindowInDays, 7);
+  });
+
+  it('backs a version up as its KMS key id, and restores it after purge by cancelling the deletion', async () => {
+    const backend = kmsBackend(client);
+    const made = await backend.create({ kty: 'EC-HSM', crv: 'P-256', keyOps: ['sign', 'verify'] }, ids);
+    const exported = await backend.exportForBackup?.(made.facts, made.privatePart);
+    assert.deepEqual(exported, made.privatePart, 'no material: KMS lets none out');
+    const keyId = JSON.parse(made.privatePart.toString('utf8')).keyId as string;
+
+    // While the KMS key serves a live (or soft-deleted) version, it is not shared with a restored one.
+    await assert.rejects(
+      backend.importFromBackup?.(made.facts, exported as Buffer) as Promise<Buffer>,
+      ConflictError,
+    );
+    assert.equal(kms.commandCalls(CancelKeyDeletionCommand).length, 0);
+
+    await backend.destroy(made.facts, made.privatePart);
+    const restored = await backend.importFromBackup?.(made.facts, exported as Buffer);
+    assert.deepEqual(restored, made.privatePart);
+    assert.equal(kms.commandCalls(CancelKeyDeletionCommand)[0]?.args[0].input.KeyId, keyId);
+    assert.equal(kms.commandCalls(EnableKeyCommand)[0]?.args[0].input.KeyId, keyId);
+    assert.equal(states.get(keyId), undefined, 'enabled again');
+    const key = await backend.open(made.facts, restored as Buffer);
+    const digest = createHash('sha256').update('restored').digest();
+    const fake = keys.get(keyId) as FakeKey;
+    assert.ok(
+      nodeVerify(
+        'sha256',
+        Buffer.from('restored'),
+        { key: fake.publicKey, dsaEncoding: 'ieee-p1363' },
+        await key.sign('ES256', digest),
+      ),
+    );
+  });
+
+  it('refuses to restore a version whose KMS key is gone, or a part that is not one, with 400', async () => {
+    const backend = kmsBackend(client);
+    const made = await backend.create({ kty: 'RSA-HSM', keySize: 2048, keyOps: ['sign'] }, ids);
+    const keyId = JSON.parse(made.privatePart.toString('utf8')).keyId as string;
+    states.set(keyId, 'Deleted');
+    await assert.rejects(
+      backend.importFromBackup?.(made.facts, made.privatePart) as Promise<Buffer>,
+      (error: KeyVaultError) => error instanceof BadParameterError && /no longer exists/.test(error.message),
+    );
+    for (const bad of ['not json', '{}', '{"keyId":""}']) {
+      await assert.rejects(
+        backend.importFromBackup?.(made.facts, Buffer.from(bad)) as Promise<Buffer>,
+        (error: KeyVaultError) => error instanceof BadParameterError && /corrupt/.test(error.message),
+      );
+    }
+    assert.equal(kms.commandCalls(CancelKeyDeletionCommand).length, 0);
   });
 });

@@ -1,22 +1,29 @@
 import { BadParameterError } from '#lib/errors.ts';
 import type { KeyBackend } from '#lib/keys/key-backends.ts';
-import { factsOf } from '#lib/keys/key-facts.ts';
+import { factsOf, publicJwkOfFacts } from '#lib/keys/key-facts.ts';
 import type { CurveName } from '#lib/keys/key-operations.ts';
+import type { WrappedHsmKey } from './pkcs11-backup.ts';
 import { octKeyBits } from './pkcs11-import.ts';
-import { type HsmKey, Pkcs11KeyStore } from './pkcs11-keystore.ts';
+import {
+  type HsmKey,
+  type HsmKeyType,
+  Pkcs11KeyStore,
+  type Pkcs11KeyStoreOptions,
+} from './pkcs11-keystore.ts';
 import type { Pkcs11Session } from './pkcs11-session.ts';
 
 const OPEN_KEYS_CACHED = 1_000;
 
 /**
  * HSM keys through PKCS#11 (SoftHSM2 locally, the CloudHSM PKCS#11 library on
- * AWS): generated in the token (or imported into it), non-extractable, used
- * there. Arca keeps the
- * handle (sealed, like any private part) and the public facts. HsmKey does
+ * AWS): generated in the token (or imported into it), never out of it in the
+ * clear, used there. Arca keeps the handle (sealed, like any private part)
+ * and the public facts. With a backup key, versions back up wrapped under it
+ * (pkcs11-backup.ts). HsmKey does
  * not know key_ops: the use case checks them before any call (key-crypto.ts).
  */
-export function pkcs11Backend(session: Pkcs11Session): KeyBackend {
-  const store = new Pkcs11KeyStore(session);
+export function pkcs11Backend(session: Pkcs11Session, options: Pkcs11KeyStoreOptions = {}): KeyBackend {
+  const store = new Pkcs11KeyStore(session, options);
   const open = new Map<string, HsmKey>();
   return {
     async create(spec) {
@@ -53,14 +60,31 @@ export function pkcs11Backend(session: Pkcs11Session): KeyBackend {
         privatePart: Buffer.from(imported.handle, 'utf8'),
       };
     },
-    async open(_facts, privatePart) {
+    async open(facts, privatePart) {
       const handle = privatePart.toString('utf8');
       const cached = open.get(handle);
       if (cached) return cached;
-      const key = await store.open(handle);
+      const key = await store.open(handle, facts.kty === 'oct-HSM' ? (facts.keySize ?? 0) / 8 : undefined);
       if (open.size >= OPEN_KEYS_CACHED) open.delete(open.keys().next().value as string);
       open.set(handle, key);
       return key;
+    },
+    async exportForBackup(_facts, privatePart) {
+      const wrapped = await store.exportForBackup(privatePart.toString('utf8'));
+      return Buffer.from(JSON.stringify(wrapped));
+    },
+    async importFromBackup(facts, exported) {
+      let backup: WrappedHsmKey;
+      try {
+        backup = JSON.parse(exported.toString('utf8'));
+      } catch {
+        throw new BadParameterError('Backup blob is corrupt or is not a key backup made by this service.');
+      }
+      const handle = await store.restoreFromBackup(backup, {
+        kty: facts.kty as HsmKeyType,
+        publicJwk: publicJwkOfFacts(facts),
+      });
+      return Buffer.from(handle, 'utf8');
     },
     async destroy(_facts, privatePart) {
       const handle = privatePart.toString('utf8');

@@ -20,10 +20,17 @@ import { ck, type Pkcs11 } from './pkcs11-session.ts';
 
 export type Template = Parameters<Pkcs11['C_CreateObject']>[1];
 
-/** The attributes every object of a key carries, and the protection of its private (or secret) object. */
+/**
+ * The attributes every object of a key carries, and the protection of its
+ * private (or secret) object: sensitive, and CKA_WRAP_WITH_TRUSTED. It is
+ * extractable only where the deployment backs HSM keys up (`backup`): then
+ * the token lets it out only wrapped under a trusted key (CKA_TRUSTED, which
+ * only the token's security officer sets), the deployment's backup key.
+ */
 export function keyObjectTemplates(
   handle: string,
   id: Buffer,
+  backup = false,
 ): { privateKey: Template; publicKey: Template } {
   const common: Template = [
     { type: ck.CKA_TOKEN, value: true },
@@ -35,7 +42,8 @@ export function keyObjectTemplates(
       ...common,
       { type: ck.CKA_PRIVATE, value: true },
       { type: ck.CKA_SENSITIVE, value: true },
-      { type: ck.CKA_EXTRACTABLE, value: false },
+      { type: ck.CKA_EXTRACTABLE, value: backup },
+      { type: ck.CKA_WRAP_WITH_TRUSTED, value: true },
       { type: ck.CKA_DERIVE, value: false },
     ],
     publicKey: [...common, { type: ck.CKA_PRIVATE, value: false }],
@@ -129,11 +137,7 @@ function rsaObjects(
     );
   }
   const secrets = new Secrets(imported.privateKey.export({ format: 'jwk' }));
-  const modulus = [
-    { type: ck.CKA_KEY_TYPE, value: ck.CKK_RSA },
-    { type: ck.CKA_MODULUS, value: n },
-    { type: ck.CKA_PUBLIC_EXPONENT, value: e },
-  ];
+  const modulus = rsaModulus(n, e);
   return {
     kty: 'RSA-HSM',
     key: [
@@ -148,7 +152,7 @@ function rsaObjects(
       { type: ck.CKA_COEFFICIENT, value: secrets.take('qi') },
       ...RSA_PRIVATE_USAGE,
     ],
-    public: [{ type: ck.CKA_CLASS, value: ck.CKO_PUBLIC_KEY }, ...modulus, ...publicKey, ...RSA_PUBLIC_USAGE],
+    public: rsaPublicObject(n, e, publicKey),
     publicJwk: { kty: 'RSA-HSM', n, e },
     wipe: () => secrets.wipe(),
   };
@@ -164,10 +168,7 @@ function ecObjects(
   const { params, size } = CURVES[crv];
   const secrets = new Secrets(imported.privateKey.export({ format: 'jwk' }));
   const d = secrets.take('d', size);
-  const curve = [
-    { type: ck.CKA_KEY_TYPE, value: ck.CKK_EC },
-    { type: ck.CKA_EC_PARAMS, value: Buffer.from(params, 'hex') },
-  ];
+  const curve = ecCurve(params);
   return {
     kty: 'EC-HSM',
     curve: crv,
@@ -178,13 +179,7 @@ function ecObjects(
       { type: ck.CKA_VALUE, value: d },
       ...EC_PRIVATE_USAGE,
     ],
-    public: [
-      { type: ck.CKA_CLASS, value: ck.CKO_PUBLIC_KEY },
-      ...curve,
-      ...publicKey,
-      { type: ck.CKA_EC_POINT, value: derOctetString(Buffer.concat([Buffer.from([4]), x, y])) },
-      ...EC_PUBLIC_USAGE,
-    ],
+    public: ecPublicObject(crv, x, y, publicKey),
     publicJwk: { kty: 'EC-HSM', crv, x, y },
     wipe: () => secrets.wipe(),
   };
@@ -212,6 +207,38 @@ function aesObjects(
     publicJwk: { kty: 'oct-HSM' },
     wipe: () => value.fill(0),
   };
+}
+
+const rsaModulus = (n: Buffer, e: Buffer): Template => [
+  { type: ck.CKA_KEY_TYPE, value: ck.CKK_RSA },
+  { type: ck.CKA_MODULUS, value: n },
+  { type: ck.CKA_PUBLIC_EXPONENT, value: e },
+];
+
+const ecCurve = (params: string): Template => [
+  { type: ck.CKA_KEY_TYPE, value: ck.CKK_EC },
+  { type: ck.CKA_EC_PARAMS, value: Buffer.from(params, 'hex') },
+];
+
+/** The C_CreateObject template of an RSA key's public object (import, and restore from a backup). */
+export function rsaPublicObject(n: Buffer, e: Buffer, publicKey: Template): Template {
+  return [
+    { type: ck.CKA_CLASS, value: ck.CKO_PUBLIC_KEY },
+    ...rsaModulus(n, e),
+    ...publicKey,
+    ...RSA_PUBLIC_USAGE,
+  ];
+}
+
+/** The C_CreateObject template of an EC key's public object (import, and restore from a backup). */
+export function ecPublicObject(crv: CurveName, x: Buffer, y: Buffer, publicKey: Template): Template {
+  return [
+    { type: ck.CKA_CLASS, value: ck.CKO_PUBLIC_KEY },
+    ...ecCurve(CURVES[crv].params),
+    ...publicKey,
+    { type: ck.CKA_EC_POINT, value: derOctetString(Buffer.concat([Buffer.from([4]), x, y])) },
+    ...EC_PUBLIC_USAGE,
+  ];
 }
 
 /** The bits of a validated oct JWK's `k`, from its length (without decoding the key again). */

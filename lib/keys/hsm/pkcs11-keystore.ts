@@ -1,7 +1,8 @@
 /**
  * HSM-protected keys (kty RSA-HSM, EC-HSM, oct-HSM) through PKCS#11
  * (DESIGN.md #5): generated inside the token (or imported into it, ImportKey
- * with Hsm: true) as non-extractable, sensitive token objects, and used there. Arca stores only the handle, a string that is
+ * with Hsm: true) as sensitive token objects that never leave it in the
+ * clear, and used there. Arca stores only the handle, a string that is
  * both the CKA_LABEL of the key's objects and (hex after the prefix) their
  * CKA_ID; the public part of an RSA or EC key is read from the token as a JWK.
  *
@@ -13,15 +14,17 @@
  * - pkcs11-mechanisms.ts: key sizes, curves, hashes, the schemes of each
  *   algorithm and the PKCS#11 mechanisms that perform them;
  * - pkcs11-objects.ts: finding the key's objects and reading their attributes;
- * - oaep-decode.ts: the OAEP unpadding for tokens without OAEP with SHA-256.
+ * - oaep-decode.ts: the OAEP unpadding for tokens without OAEP with SHA-256;
+ * - pkcs11-backup.ts: backup and restore, wrapped under a trusted backup key.
  *
  * Every refusal of input is a BadParameterError; messages never carry key
  * material, plaintext or the PIN.
  */
 import { randomBytes } from 'node:crypto';
-import { BadParameterError } from '#lib/errors.ts';
+import { BadParameterError, ServiceUnavailableError } from '#lib/errors.ts';
 import type { CurveName, PublicJwk } from '#lib/keys/key-operations.ts';
 import { HsmKey } from './hsm-key.ts';
+import { type RestoreSpec, unwrapFromBackup, type WrappedHsmKey, wrapForBackup } from './pkcs11-backup.ts';
 import {
   AES_SECRET_KEY,
   EC_PRIVATE_USAGE,
@@ -69,6 +72,7 @@ export interface HsmKeyAttributes {
   readonly extractable: boolean;
   readonly alwaysSensitive: boolean;
   readonly neverExtractable: boolean;
+  readonly wrapWithTrusted: boolean;
 }
 
 const RSA_PUBLIC_EXPONENT = 65537;
@@ -76,15 +80,39 @@ const RSA_PUBLIC_EXPONENT = 65537;
 /** What a token answers when it will not hold the imported values: the caller's input. */
 const IMPORT_REFUSED = ['CKR_ATTRIBUTE_VALUE_INVALID', 'CKR_KEY_SIZE_RANGE', 'CKR_DOMAIN_PARAMS_INVALID'];
 
+export interface Pkcs11KeyStoreOptions {
+  /**
+   * The CKA_LABEL of the token's trusted backup key: with it, keys are made
+   * extractable only under trusted keys, and back up (pkcs11-backup.ts);
+   * without it, they are never extractable and do not.
+   */
+  readonly backupKeyLabel?: string;
+}
+
 /** Keys of one token, through its (shared) session. */
 export class Pkcs11KeyStore {
-  constructor(private readonly session: Pkcs11Session) {}
+  readonly #backupKeyLabel: string | undefined;
 
-  /** Generates a key inside the token: CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE true; CKA_EXTRACTABLE false. */
+  constructor(
+    private readonly session: Pkcs11Session,
+    options: Pkcs11KeyStoreOptions = {},
+  ) {
+    this.#backupKeyLabel = options.backupKeyLabel;
+  }
+
+  /** Whether keys of this store can be backed up (the deployment has a backup key). */
+  get backsUp(): boolean {
+    return this.#backupKeyLabel !== undefined;
+  }
+
+  /**
+   * Generates a key inside the token: CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE,
+   * CKA_WRAP_WITH_TRUSTED true; CKA_EXTRACTABLE only with a backup key.
+   */
   async generateKey(spec: HsmKeySpec): Promise<GeneratedHsmKey> {
     const id = randomBytes(16);
     const handle = `arca-${id.toString('hex')}`;
-    const { privateKey, publicKey } = keyObjectTemplates(handle, id);
+    const { privateKey, publicKey } = keyObjectTemplates(handle, id, this.backsUp);
 
     if (spec.kty === 'RSA-HSM') {
       const size = spec.keySize ?? 2048;
@@ -154,8 +182,8 @@ export class Pkcs11KeyStore {
   /**
    * Imports a JWK with private members (kty RSA/RSA-HSM, EC/EC-HSM, oct/oct-HSM)
    * into the token with C_CreateObject, under a fresh handle: the same
-   * protection and usage as a generated key (CKA_SENSITIVE, not
-   * CKA_EXTRACTABLE), though PKCS#11 then reports CKA_ALWAYS_SENSITIVE and
+   * protection and usage as a generated key (CKA_SENSITIVE,
+   * CKA_WRAP_WITH_TRUSTED), though PKCS#11 then reports CKA_ALWAYS_SENSITIVE and
    * CKA_NEVER_EXTRACTABLE false, as the material was once outside. A
    * malformed or inconsistent JWK is a BadParameterError before the token is
    * touched; should a creation fail half-way, what was made is destroyed.
@@ -163,7 +191,7 @@ export class Pkcs11KeyStore {
   async importKey(jwk: unknown): Promise<GeneratedHsmKey> {
     const id = randomBytes(16);
     const handle = `arca-${id.toString('hex')}`;
-    const objects = importObjects(jwk, keyObjectTemplates(handle, id));
+    const objects = importObjects(jwk, keyObjectTemplates(handle, id, this.backsUp));
     const operation = `import an ${objects.kty} key`;
     try {
       return await this.session.run(
@@ -189,8 +217,13 @@ export class Pkcs11KeyStore {
     }
   }
 
-  /** The key of a handle, ready for operations. NotFoundError (KeyNotFound) when the token has none. */
-  async open(handle: string): Promise<HsmKey> {
+  /**
+   * The key of a handle, ready for operations. NotFoundError (KeyNotFound)
+   * when the token has none. `octBytes`: an AES key's length as Arca recorded
+   * it, for a token that leaves CKA_VALUE_LEN 0 on a key it unwrapped
+   * (SoftHSM2 does, for a restored oct-HSM key).
+   */
+  async open(handle: string, octBytes?: number): Promise<HsmKey> {
     const id = idOf(handle);
     const refs = await this.#run('open an HSM key', (p, s) => findKey(p, s, handle, id));
     return this.#run('read an HSM key', (p, s) => {
@@ -204,9 +237,43 @@ export class Pkcs11KeyStore {
         const publicJwk = refs.public ? ecPublicJwk(p, s, refs.public, curve) : { kty, crv: curve };
         return new HsmKey(this.session, handle, id, kty, publicJwk, CURVES[curve].size, refs);
       }
-      const size = ulong(attribute(p, s, refs.key, ck.CKA_VALUE_LEN));
+      const size = ulong(attribute(p, s, refs.key, ck.CKA_VALUE_LEN)) || octBytes;
+      if (!size) throw new ServiceUnavailableError('The HSM reports no length for an oct-HSM key.');
       return new HsmKey(this.session, handle, id, kty, { kty }, size, refs);
     });
+  }
+
+  /** A version's material wrapped under the trusted backup key, for BackupKey (pkcs11-backup.ts). */
+  async exportForBackup(handle: string): Promise<WrappedHsmKey> {
+    const label = this.#requireBackupKey();
+    return this.#run('back up an HSM key', (p, s) => wrapForBackup(p, s, handle, label));
+  }
+
+  /** RestoreKey: the backed-up version made again in the token, under a new handle. */
+  async restoreFromBackup(backup: WrappedHsmKey, spec: RestoreSpec): Promise<string> {
+    const label = this.#requireBackupKey();
+    let made: string | undefined;
+    try {
+      return await this.session.run(
+        (p, s) =>
+          unwrapFromBackup(p, s, backup, spec, label, (handle) => {
+            made = handle;
+          }),
+        { operation: 'restore an HSM key', inputRefused: ['CKR_WRAPPED_KEY_INVALID', 'CKR_GENERAL_ERROR'] },
+      );
+    } catch (error) {
+      if (made !== undefined) await this.destroy(made).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  #requireBackupKey(): string {
+    if (this.#backupKeyLabel === undefined) {
+      throw new BadParameterError(
+        'HSM keys cannot be backed up in this deployment: their material never leaves the HSM unless it is wrapped under a trusted backup key in the token, and none is configured (ARCA_PKCS11_BACKUP_KEY). Use a software key (kty RSA or EC) where a portable backup is needed.',
+      );
+    }
+    return this.#backupKeyLabel;
   }
 
   /** CKA_EXTRACTABLE, CKA_SENSITIVE, CKA_NEVER_EXTRACTABLE … of the private (or secret) key. */
@@ -221,6 +288,7 @@ export class Pkcs11KeyStore {
         { type: ck.CKA_EXTRACTABLE },
         { type: ck.CKA_ALWAYS_SENSITIVE },
         { type: ck.CKA_NEVER_EXTRACTABLE },
+        { type: ck.CKA_WRAP_WITH_TRUSTED },
       ]);
       const flag = (i: number) => (values[i]?.value as Buffer | undefined)?.[0] === 1;
       return {
@@ -230,6 +298,7 @@ export class Pkcs11KeyStore {
         extractable: flag(3),
         alwaysSensitive: flag(4),
         neverExtractable: flag(5),
+        wrapWithTrusted: flag(6),
       };
     });
   }

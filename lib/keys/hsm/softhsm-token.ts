@@ -25,6 +25,14 @@ export interface SoftHsmTokenOptions {
   readonly pin?: string;
   /** Path of libsofthsm2.so; by default $SOFTHSM2_MODULE or the usual install locations. */
   readonly modulePath?: string;
+  /**
+   * The label of a trusted AES-256 backup key (pkcs11-backup.ts) to make in
+   * the token, as its security officer, unless the token has one: CKA_TRUSTED,
+   * sensitive, never extractable, wrap and unwrap only. SoftHSM2 lets only the
+   * SO set CKA_TRUSTED, and the SO makes public objects only, so this key is a
+   * public object; like the PIN files, the token folder's permissions keep it.
+   */
+  readonly backupKeyLabel?: string;
 }
 
 export interface SoftHsmToken {
@@ -39,6 +47,8 @@ export interface SoftHsmToken {
   readonly pin: string;
   /** True when this call initialised the token. */
   readonly created: boolean;
+  /** The label of the token's trusted backup key, when one was asked for. */
+  readonly backupKeyLabel?: string;
 }
 
 export class SoftHsmNotInstalledError extends Error {
@@ -101,8 +111,17 @@ export async function ensureSoftHsmToken(options: SoftHsmTokenOptions): Promise<
 
   const pin = secretFile(join(dir, 'user-pin'), options.pin);
   const soPin = secretFile(join(dir, 'so-pin'));
-  const result = initialiseInChild({ modulePath, configPath, label, pin, soPin });
-  const token = { modulePath, configPath, tokenDir, label, slotId: result.slotId, created: result.created };
+  const { backupKeyLabel } = options;
+  const result = initialiseInChild({ modulePath, configPath, label, pin, soPin, backupKeyLabel });
+  const token = {
+    modulePath,
+    configPath,
+    tokenDir,
+    label,
+    slotId: result.slotId,
+    created: result.created,
+    ...(backupKeyLabel !== undefined && { backupKeyLabel }),
+  };
   // Not enumerable: logging or serialising the token does not show the PIN.
   return Object.defineProperty(token, 'pin', { value: pin, enumerable: false }) as SoftHsmToken;
 }
@@ -129,13 +148,15 @@ interface ChildInput {
   readonly label: string;
   readonly pin: string;
   readonly soPin: string;
+  readonly backupKeyLabel?: string | undefined;
 }
 
 /**
  * Runs in a child node process (input on stdin, one JSON line out): finds the
  * token by label or initialises the first free slot's token with it, then
  * reports the slot ID after a fresh C_Initialize (SoftHSM2 renumbers the slot
- * of a newly initialised token). Errors report CKR names only.
+ * of a newly initialised token). With a backup key label, makes that key as
+ * the SO unless the token has it. Errors report CKR names only.
  */
 const CHILD_SCRIPT = `
 const input = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
@@ -169,6 +190,38 @@ try {
     if ((info.flags & pk.CKF_USER_PIN_INITIALIZED) === 0) throw new Error('the token has no USER PIN');
   }
   if (!slot) throw new Error('the token vanished after initialisation');
+  if (input.backupKeyLabel) {
+    const session = p.C_OpenSession(slot, pk.CKF_RW_SESSION | pk.CKF_SERIAL_SESSION);
+    p.C_Login(session, pk.CKU_SO, input.soPin);
+    const byLabel = [
+      { type: pk.CKA_TOKEN, value: true },
+      { type: pk.CKA_CLASS, value: pk.CKO_SECRET_KEY },
+      { type: pk.CKA_LABEL, value: input.backupKeyLabel },
+    ];
+    p.C_FindObjectsInit(session, byLabel);
+    const existing = p.C_FindObjects(session, 1);
+    p.C_FindObjectsFinal(session);
+    if (existing.length === 0) {
+      p.C_GenerateKey(session, { mechanism: pk.CKM_AES_KEY_GEN }, [
+        ...byLabel,
+        { type: pk.CKA_KEY_TYPE, value: pk.CKK_AES },
+        { type: pk.CKA_VALUE_LEN, value: 32 },
+        { type: pk.CKA_PRIVATE, value: false },
+        { type: pk.CKA_SENSITIVE, value: true },
+        { type: pk.CKA_EXTRACTABLE, value: false },
+        { type: pk.CKA_TRUSTED, value: true },
+        { type: pk.CKA_WRAP, value: true },
+        { type: pk.CKA_UNWRAP, value: true },
+        { type: pk.CKA_ENCRYPT, value: false },
+        { type: pk.CKA_DECRYPT, value: false },
+        { type: pk.CKA_SIGN, value: false },
+        { type: pk.CKA_VERIFY, value: false },
+        { type: pk.CKA_DERIVE, value: false },
+      ]);
+    }
+    p.C_Logout(session);
+    p.C_CloseSession(session);
+  }
   p.C_Finalize();
   process.stdout.write(JSON.stringify({ slotId: slot.toString('hex'), created }) + '\\n');
 } catch (error) {

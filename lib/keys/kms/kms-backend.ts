@@ -5,6 +5,7 @@ import { factsOf, publicJwkOfFacts } from '#lib/keys/key-facts.ts';
 import type { CurveName } from '#lib/keys/key-operations.ts';
 import { KmsKey } from './kms-key.ts';
 import { createKmsKey, type KmsKeyUsage, MIN_DELETION_DAYS, scheduleDeletion } from './kms-key-factory.ts';
+import { reviveKmsKey } from './kms-restore.ts';
 
 interface KmsPrivatePart {
   readonly keyId: string;
@@ -16,6 +17,8 @@ interface KmsPrivatePart {
  * have one usage, so a version signs or encrypts, not both; oct-HSM has no
  * KMS equivalent that speaks raw AES-KW/GCM and is refused, and so is
  * ImportKey into the HSM (KMS imports through a wrapping flow of its own).
+ * A backup holds the KMS key's id and restores within KMS's waiting period
+ * after purge (kms-restore.ts).
  */
 export function kmsBackend(client: Pick<KMSClient, 'send'>): KeyBackend {
   return {
@@ -48,6 +51,23 @@ export function kmsBackend(client: Pick<KMSClient, 'send'>): KeyBackend {
     async open(facts, privatePart) {
       const part = JSON.parse(privatePart.toString('utf8')) as KmsPrivatePart;
       return new KmsKey(client, { ...part, publicJwk: publicJwkOfFacts(facts) });
+    },
+    // KMS lets no material out: a backup carries the version's KMS key id (kms-restore.ts).
+    async exportForBackup(_facts, privatePart) {
+      return privatePart;
+    },
+    async importFromBackup(_facts, exported) {
+      let part: KmsPrivatePart;
+      try {
+        part = JSON.parse(exported.toString('utf8'));
+      } catch {
+        part = { keyId: '', keyUsage: 'SIGN_VERIFY' };
+      }
+      if (typeof part?.keyId !== 'string' || part.keyId.length === 0) {
+        throw new BadParameterError('Backup blob is corrupt or is not a key backup made by this service.');
+      }
+      await reviveKmsKey(client, part.keyId);
+      return exported;
     },
     async destroy(_facts, privatePart) {
       const part = JSON.parse(privatePart.toString('utf8')) as KmsPrivatePart;
