@@ -42,6 +42,7 @@ import {
 import { ensureSoftHsmToken, type SoftHsmToken } from '#lib/keys/hsm/softhsm-token.ts';
 import type { SignatureAlgorithm } from '#lib/keys/key-operations.ts';
 import { configuredPkcs11Session } from '#lib/runtime/pkcs11.ts';
+import { wrapUnderUntrustedKey } from '../support/hsm-token.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'arca-pkcs11-'));
 const label = 'arca-keystore-test';
@@ -680,40 +681,7 @@ describe('backup and restore under the trusted backup key (ARCA_PKCS11_BACKUP_KE
       }
     });
 
-  /** What the token answers when the handle's key is wrapped under an untrusted AES key of this session. */
-  const wrapUntrusted = (handle: string) =>
-    session.run((p, s) => {
-      const [key] = [ck.CKO_PRIVATE_KEY, ck.CKO_SECRET_KEY].flatMap((cls) => {
-        p.C_FindObjectsInit(s, [
-          { type: ck.CKA_LABEL, value: handle },
-          { type: ck.CKA_CLASS, value: cls },
-        ]);
-        try {
-          return p.C_FindObjects(s, 1);
-        } finally {
-          p.C_FindObjectsFinal(s);
-        }
-      });
-      const wrapping = p.C_GenerateKey(s, { mechanism: ck.CKM_AES_KEY_GEN }, [
-        { type: ck.CKA_VALUE_LEN, value: 32 },
-        { type: ck.CKA_TOKEN, value: false },
-        { type: ck.CKA_WRAP, value: true },
-      ]);
-      try {
-        p.C_WrapKey(
-          s,
-          { mechanism: ck.CKM_AES_KEY_WRAP_PAD },
-          wrapping,
-          key as Pkcs11Handle,
-          Buffer.alloc(8192),
-        );
-        return 'wrapped';
-      } catch (error) {
-        return ckrOf(error);
-      } finally {
-        p.C_DestroyObject(s, wrapping);
-      }
-    });
+  const wrapUntrusted = (handle: string) => wrapUnderUntrustedKey(session, handle);
 
   it('the token helper makes one trusted backup key, as the SO, that the user cannot make', async () => {
     assert.equal(await objectsLabelled(BACKUP_KEY), 1, 'made once, found again after');

@@ -127,34 +127,8 @@ export async function openFixtureToken(dataDir: string) {
           return ckrOf(error) ?? 'error';
         }
       }),
-    /**
-     * Tries to wrap the handle's private or secret key under an AES key of
-     * this session, which is not trusted: the CKR code the token answers, or
-     * 'wrapped' should it let the key out.
-     */
-    wrapUnderUntrustedKey: (handle: string) =>
-      run((p, s) => {
-        const [key] = [ck.CKO_PRIVATE_KEY, ck.CKO_SECRET_KEY].flatMap((cls) =>
-          find(p, s, [
-            { type: ck.CKA_LABEL, value: handle },
-            { type: ck.CKA_CLASS, value: cls },
-          ]),
-        );
-        if (key === undefined) return 'no key';
-        const wrapping = p.C_GenerateKey(s, { mechanism: ck.CKM_AES_KEY_GEN }, [
-          { type: ck.CKA_VALUE_LEN, value: 32 },
-          { type: ck.CKA_TOKEN, value: false },
-          { type: ck.CKA_WRAP, value: true },
-        ]);
-        try {
-          p.C_WrapKey(s, { mechanism: ck.CKM_AES_KEY_WRAP_PAD }, wrapping, key, Buffer.alloc(8192));
-          return 'wrapped';
-        } catch (error) {
-          return ckrOf(error) ?? 'error';
-        } finally {
-          p.C_DestroyObject(s, wrapping);
-        }
-      }),
+    /** See wrapUnderUntrustedKey. */
+    wrapUnderUntrustedKey: (handle: string) => wrapUnderUntrustedKey(session, handle),
     /**
      * A token AES key of a value the test knows, labelled like Arca's, so the
      * keystore's AES mechanisms can be checked against node:crypto (the vault's
@@ -181,6 +155,41 @@ export async function openFixtureToken(dataDir: string) {
       }),
     close: () => session.close(),
   };
+}
+
+/**
+ * Tries to wrap the handle's private or secret key under an AES key of this
+ * session, which is not trusted: the CKR code the token answers, or 'wrapped'
+ * should it let the key out.
+ */
+export function wrapUnderUntrustedKey(session: Pkcs11Session, handle: string): Promise<string> {
+  return session.run((p, s) => {
+    const [key] = [ck.CKO_PRIVATE_KEY, ck.CKO_SECRET_KEY].flatMap((cls) => {
+      p.C_FindObjectsInit(s, [
+        { type: ck.CKA_LABEL, value: handle },
+        { type: ck.CKA_CLASS, value: cls },
+      ]);
+      try {
+        return p.C_FindObjects(s, 1);
+      } finally {
+        p.C_FindObjectsFinal(s);
+      }
+    });
+    if (key === undefined) return 'no key';
+    const wrapping = p.C_GenerateKey(s, { mechanism: ck.CKM_AES_KEY_GEN }, [
+      { type: ck.CKA_VALUE_LEN, value: 32 },
+      { type: ck.CKA_TOKEN, value: false },
+      { type: ck.CKA_WRAP, value: true },
+    ]);
+    try {
+      p.C_WrapKey(s, { mechanism: ck.CKM_AES_KEY_WRAP_PAD }, wrapping, key, Buffer.alloc(8192));
+      return 'wrapped';
+    } catch (error) {
+      return ckrOf(error) ?? 'error';
+    } finally {
+      p.C_DestroyObject(s, wrapping);
+    }
+  });
 }
 
 function stripZeros(bytes: Buffer): Buffer {
