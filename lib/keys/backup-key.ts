@@ -10,8 +10,9 @@ import { KEY_BACKUP, type KeysDeps } from './keys-deps.ts';
  * version carries its private part (sealed with the rest); an HSM version
  * carries what its backend exports for backup, its material wrapped by the
  * HSM under a key that never leaves it (pkcs11-backup.ts), and is made again
- * in the HSM, under a new handle, on restore. A backend that exports nothing
- * (AWS KMS: its keys never leave it) refuses the backup, saying why.
+ * in the HSM, under a new handle, on restore (AWS KMS, which lets nothing
+ * out, exports the KMS key's id: kms-restore.ts). A backend that exports
+ * nothing refuses the backup, saying why.
  */
 export function keyBackupKind(backends: KeyBackends): BackupKind {
   return {
@@ -22,9 +23,8 @@ export function keyBackupKind(backends: KeyBackends): BackupKind {
       const hsm = await backends.hsm();
       if (!hsm.exportForBackup) {
         throw new BadParameterError(
-          "This key is HSM-protected in AWS KMS, this deployment's HSM, whose keys never leave it in any form: " +
-            'it cannot be backed up. ' +
-            'Use a software key (kty RSA or EC) where a portable backup is needed.',
+          "This key is HSM-protected, and this deployment's HSM does not export keys for backup. Use a " +
+            'software key (kty RSA or EC) where a portable backup is needed.',
         );
       }
       return hsm.exportForBackup(facts, value);

@@ -36,7 +36,7 @@ import {
 } from './pkcs11-import.ts';
 import type { HsmKeyType } from './pkcs11-mechanisms.ts';
 import { findKey, findObjects, idOf, rsaPublicJwk } from './pkcs11-objects.ts';
-import { ck, type Pkcs11, type Pkcs11Handle } from './pkcs11-session.ts';
+import { ck, ckrOf, type Pkcs11, type Pkcs11Handle } from './pkcs11-session.ts';
 
 /** A PKCS#8 RSA-4096 private key wrapped with padding is about 2.4 KB. */
 const WRAPPED_MAX = 8192;
@@ -81,7 +81,7 @@ export function wrapForBackup(p: Pkcs11, s: Pkcs11Handle, handle: string, label:
       Buffer.alloc(WRAPPED_MAX),
     );
   } catch (error) {
-    if (NOT_EXTRACTABLE.some((ckr) => String((error as Error)?.message).includes(ckr))) {
+    if (NOT_EXTRACTABLE.includes(ckrOf(error) ?? '')) {
       throw new BadParameterError(
         'A version of this key was made in the HSM as non-extractable, before this deployment backed up HSM ' +
           'keys, so it cannot be backed up; versions made since (rotate the key) can.',
