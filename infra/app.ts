@@ -60,6 +60,8 @@ import type { HsmMode } from './constructs/key-hsm.ts';
  *                            built on this machine in those functions' bundles
  *   arca:pkcs11Module        default /opt/cloudhsm/lib/libcloudhsm_pkcs11.so
  *   arca:pkcs11TokenLabel    default hsm1
+ *   arca:pkcs11Slot          optional: the slot ID (its token must carry the label); default: the slot
+ *                            whose token carries it
  *   arca:pkcs11BackupKey     optional: the label of a trusted AES key in the cluster (CKA_TRUSTED, set
  *                            by a CloudHSM admin); with it HSM keys back up wrapped under it, without
  *                            it BackupKey refuses them
@@ -138,6 +140,7 @@ export function propsFromContext(node: Node): ArcaStackProps {
       pkcs11: {
         modulePath: get('pkcs11Module'),
         tokenLabel: get('pkcs11TokenLabel'),
+        slotId: get('pkcs11Slot'),
         pinSecret: get('pkcs11PinSecret'),
         layerArn: get('pkcs11LayerArn'),
         vpcId: get('hsmVpcId'),

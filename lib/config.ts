@@ -54,6 +54,8 @@ export interface Config {
   /** PKCS#11: the module (.so), the token's label, and its USER PIN (or a file holding it). Never logged. */
   readonly ARCA_PKCS11_MODULE?: string;
   readonly ARCA_PKCS11_TOKEN_LABEL?: string;
+  /** The slot's ID (decimal, or 0x hex): the token is taken from that slot, and must have the label. */
+  readonly ARCA_PKCS11_SLOT?: bigint;
   readonly ARCA_PKCS11_PIN?: string;
   readonly ARCA_PKCS11_PIN_FILE?: string;
   /** A Secrets Manager secret (name or ARN) holding the PIN, read when the session is first opened. */
@@ -80,6 +82,12 @@ export function parseConfig(env: Env): Config {
     return value ?? '';
   };
   const optional = (name: string): string | undefined => env[name] || undefined;
+  const slot = (value: string | undefined): bigint | undefined => {
+    if (value === undefined) return undefined;
+    if (/^(\d{1,20}|0x[0-9a-fA-F]{1,16})$/.test(value) && BigInt(value) < 2n ** 64n) return BigInt(value);
+    problems.push('ARCA_PKCS11_SLOT: must be a slot ID, a whole number (decimal, or hex with 0x)');
+    return undefined;
+  };
   const url = (name: string, value: string | undefined): string | undefined => {
     if (value !== undefined && !URL.canParse(value)) problems.push(`${name}: must be a URL`);
     return value;
@@ -136,6 +144,7 @@ export function parseConfig(env: Env): Config {
     ARCA_HSM: hsm as Config['ARCA_HSM'],
     ARCA_PKCS11_MODULE: optional('ARCA_PKCS11_MODULE'),
     ARCA_PKCS11_TOKEN_LABEL: optional('ARCA_PKCS11_TOKEN_LABEL'),
+    ARCA_PKCS11_SLOT: slot(optional('ARCA_PKCS11_SLOT')),
     ARCA_PKCS11_PIN: optional('ARCA_PKCS11_PIN'),
     ARCA_PKCS11_PIN_FILE: optional('ARCA_PKCS11_PIN_FILE'),
     ARCA_PKCS11_PIN_SECRET: optional('ARCA_PKCS11_PIN_SECRET'),

@@ -34,6 +34,8 @@ export interface Pkcs11Settings {
   readonly modulePath?: string;
   /** @default 'hsm1' (the one token of CloudHSM Client SDK 5) */
   readonly tokenLabel?: string;
+  /** The slot's ID (decimal, or 0x hex); its token must carry tokenLabel. By default, the slot whose token does. */
+  readonly slotId?: string;
   /**
    * The Secrets Manager secret (name, or complete ARN) whose SecretString is
    * the USER PIN; for CloudHSM, `{crypto user name}:{password}`. The functions
@@ -157,6 +159,7 @@ export class KeyHsm extends Construct {
   private readonly pkcs11?: {
     readonly modulePath: string;
     readonly tokenLabel: string;
+    readonly slotId?: string;
     /** The secret's name or complete ARN, as configured (what GetSecretValue is given). */
     readonly pinSecret: string;
     /** The ARN(s) IAM matches the secret by. */
@@ -200,6 +203,7 @@ export class KeyHsm extends Construct {
         ARCA_PKCS11_MODULE: this.pkcs11.modulePath,
         ARCA_PKCS11_TOKEN_LABEL: this.pkcs11.tokenLabel,
         ARCA_PKCS11_PIN_SECRET: this.pkcs11.pinSecret,
+        ...(this.pkcs11.slotId !== undefined && { ARCA_PKCS11_SLOT: this.pkcs11.slotId }),
         ...(this.pkcs11.backupKeyLabel !== undefined && {
           ARCA_PKCS11_BACKUP_KEY: this.pkcs11.backupKeyLabel,
         }),
@@ -413,7 +417,8 @@ export class KeyHsm extends Construct {
     check(subnetIds, /^subnet-[0-9a-f]+$/, 'hsmSubnetIds');
     check(securityGroupIds, /^sg-[0-9a-f]+$/, 'hsmSecurityGroupIds');
     if (!existsSync(pkcs11jsBinary)) throw new Error(`arca:pkcs11jsBinary: no file at ${pkcs11jsBinary}`);
-    const { backupKeyLabel } = settings;
+    const { backupKeyLabel, slotId } = settings;
+    if (slotId !== undefined) check([slotId], /^(\d{1,19}|0x[0-9a-fA-F]{1,16})$/, 'pkcs11Slot');
     if (backupKeyLabel !== undefined && !/^[\x21-\x7e][\x20-\x7e]{0,126}$/.test(backupKeyLabel)) {
       throw new Error(`arca:pkcs11BackupKey: "${backupKeyLabel}" is not a key label (printable ASCII)`);
     }
@@ -437,6 +442,7 @@ export class KeyHsm extends Construct {
     return {
       modulePath: settings.modulePath ?? CLOUDHSM_MODULE,
       tokenLabel: settings.tokenLabel ?? CLOUDHSM_TOKEN,
+      ...(slotId !== undefined && { slotId }),
       pinSecret,
       pinSecretArn: this.pinSecretArn(pinSecret),
       ...(backupKeyLabel !== undefined && { backupKeyLabel }),

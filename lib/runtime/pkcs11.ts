@@ -5,7 +5,7 @@ import type { Pkcs11Session } from '../keys/hsm/pkcs11-session.ts';
 
 /**
  * The process's one PKCS#11 session to the configured token (module, token
- * label, and a PIN given directly, in a file, or in a Secrets Manager secret),
+ * label, optionally the slot, and a PIN given directly, in a file, or in a Secrets Manager secret),
  * opened on first use by whoever needs it first: the HSM key backend or the
  * health route. The PIN is read only when the session is opened, so a secret
  * is fetched once per process. pkcs11js is a native module, loaded here only
@@ -16,6 +16,7 @@ export async function configuredPkcs11Session(config: Config): Promise<Pkcs11Ses
   return sharedPkcs11Session({
     modulePath: config.ARCA_PKCS11_MODULE as string,
     tokenLabel: config.ARCA_PKCS11_TOKEN_LABEL as string,
+    ...(config.ARCA_PKCS11_SLOT !== undefined && { slotId: config.ARCA_PKCS11_SLOT }),
     pin: () => pinOf(config),
   });
 }

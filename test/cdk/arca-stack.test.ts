@@ -1487,15 +1487,22 @@ describe('the Arca stack, HSM keys (arca:hsm) and the HSM health route', () => {
       }
     });
 
-    test('passes the trusted backup key’s label to every function that opens a session, when given', () => {
+    test('passes the trusted backup key’s label and the slot to every function that opens a session, when given', () => {
       for (const file of [...hsmUsers, HEALTH]) {
         assert.equal(variables(stack, template, file).ARCA_PKCS11_BACKUP_KEY, undefined, file);
       }
-      const withBackups = synth({ ...pkcs11, 'arca:pkcs11BackupKey': 'arca-backup' });
+      const withBackups = synth({
+        ...pkcs11,
+        'arca:pkcs11BackupKey': 'arca-backup',
+        'arca:pkcs11Slot': '0x1',
+      });
       for (const file of [...hsmUsers, HEALTH]) {
         const env = variables(withBackups.stack, withBackups.template, file);
         assert.equal(env.ARCA_PKCS11_BACKUP_KEY, 'arca-backup', file);
-        assert.equal(deployedConfig(env).ARCA_PKCS11_BACKUP_KEY, 'arca-backup', file);
+        assert.equal(env.ARCA_PKCS11_SLOT, '0x1', file);
+        const config = deployedConfig(env);
+        assert.equal(config.ARCA_PKCS11_BACKUP_KEY, 'arca-backup', file);
+        assert.equal(config.ARCA_PKCS11_SLOT, 1n, file);
       }
       for (const file of others) {
         assert.equal(
@@ -1507,6 +1514,10 @@ describe('the Arca stack, HSM keys (arca:hsm) and the HSM health route', () => {
       assert.throws(
         () => buildApp({ ...noBundling, ...pkcs11, 'arca:pkcs11BackupKey': 'two\nlines' }),
         /arca:pkcs11BackupKey/,
+      );
+      assert.throws(
+        () => buildApp({ ...noBundling, ...pkcs11, 'arca:pkcs11Slot': 'first' }),
+        /arca:pkcs11Slot/,
       );
     });
 

@@ -38,6 +38,7 @@ import {
   type Pkcs11Handle,
   Pkcs11Session,
   sharedPkcs11Session,
+  slotIdOf,
 } from '#lib/keys/hsm/pkcs11-session.ts';
 import { ensureSoftHsmToken, type SoftHsmToken } from '#lib/keys/hsm/softhsm-token.ts';
 import type { SignatureAlgorithm } from '#lib/keys/key-operations.ts';
@@ -54,6 +55,21 @@ let store: Pkcs11KeyStore;
 const sessionOptions = () => ({ modulePath: token.modulePath, tokenLabel: token.label, pin: token.pin });
 const publicKeyOf = (key: GeneratedHsmKey) =>
   createPublicKey({ key: nodeJwkOf(key.publicJwk), format: 'jwk' });
+
+/** A deployed configuration for this file's token (one PIN source is the caller's to add). */
+const configWith = (extra: Record<string, string>) =>
+  parseConfig({
+    ARCA_KEYRING: 'kms',
+    ARCA_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/x',
+    ARCA_JWKS_URL: 'https://login.example/t/keys',
+    ARCA_TENANT_ID: 't',
+    ARCA_TOKEN_ISSUER: 'https://login.example/t/v2.0',
+    ARCA_CHALLENGE_AUTHORITY: 'https://login.example',
+    ARCA_HSM: 'pkcs11',
+    ARCA_PKCS11_MODULE: token.modulePath,
+    ARCA_PKCS11_TOKEN_LABEL: token.label,
+    ...extra,
+  });
 
 /** The token's answer when the private (or secret) key object of `handle` is asked for `type`. */
 function readRefused(handle: string, classes: number[], type: number): Promise<string | undefined> {
@@ -909,19 +925,6 @@ describe('handles across sessions', () => {
 
 describe('the PIN held in Secrets Manager (ARCA_PKCS11_PIN_SECRET, as deployed)', () => {
   const PIN_SECRET = 'arca/hsm-pin';
-  const configWith = (extra: Record<string, string>) =>
-    parseConfig({
-      ARCA_KEYRING: 'kms',
-      ARCA_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/x',
-      ARCA_JWKS_URL: 'https://login.example/t/keys',
-      ARCA_TENANT_ID: 't',
-      ARCA_TOKEN_ISSUER: 'https://login.example/t/v2.0',
-      ARCA_CHALLENGE_AUTHORITY: 'https://login.example',
-      ARCA_HSM: 'pkcs11',
-      ARCA_PKCS11_MODULE: token.modulePath,
-      ARCA_PKCS11_TOKEN_LABEL: token.label,
-      ...extra,
-    });
 
   it('fetches the PIN once, when the session is first opened, and logs in with it', async () => {
     const secretsManager = mockClient(SecretsManagerClient);
@@ -978,5 +981,45 @@ describe('the PIN held in Secrets Manager (ARCA_PKCS11_PIN_SECRET, as deployed)'
       /exactly one is required/,
     );
     assert.equal(configWith({ ARCA_PKCS11_PIN_SECRET: PIN_SECRET }).ARCA_PKCS11_PIN_SECRET, PIN_SECRET);
+  });
+});
+
+describe('the slot (ARCA_PKCS11_SLOT)', () => {
+  const slotId = () => slotIdOf(Buffer.from(token.slotId, 'hex'));
+
+  it('opens the token in the configured slot', async () => {
+    const config = configWith({ ARCA_PKCS11_PIN: token.pin, ARCA_PKCS11_SLOT: String(slotId()) });
+    assert.equal(config.ARCA_PKCS11_SLOT, slotId());
+    const inSlot = await configuredPkcs11Session(config);
+    const key = await new Pkcs11KeyStore(inSlot).generateKey({ kty: 'EC-HSM', curve: 'P-256' });
+    assert.equal(await store.destroy(key.handle), true, 'the same token as the one found by label');
+  });
+
+  it('refuses, with 503 naming slot and label, a slot without the token or a token without the label', async () => {
+    const options = { modulePath: token.modulePath, tokenLabel: token.label, pin: token.pin };
+    await assert.rejects(
+      Pkcs11Session.open({ ...options, slotId: slotId() + 7n }),
+      (error: unknown) => error instanceof ServiceUnavailableError && /slot/.test(error.message),
+    );
+    await assert.rejects(
+      Pkcs11Session.open({ ...options, tokenLabel: 'another-token', slotId: slotId() }),
+      (error: unknown) =>
+        error instanceof ServiceUnavailableError &&
+        error.message.includes(`slot ${slotId()}`) &&
+        /another-token/.test(error.message) &&
+        !error.message.includes(token.pin),
+    );
+  });
+
+  it('takes decimal or 0x hex, and refuses anything else', () => {
+    assert.equal(configWith({ ARCA_PKCS11_PIN: token.pin, ARCA_PKCS11_SLOT: '0x10' }).ARCA_PKCS11_SLOT, 16n);
+    assert.equal(configWith({ ARCA_PKCS11_PIN: token.pin, ARCA_PKCS11_SLOT: '0' }).ARCA_PKCS11_SLOT, 0n);
+    for (const bad of ['slot-1', '-1', '1.5', '0x', '99999999999999999999999']) {
+      assert.throws(
+        () => configWith({ ARCA_PKCS11_PIN: token.pin, ARCA_PKCS11_SLOT: bad }),
+        /ARCA_PKCS11_SLOT/,
+        bad,
+      );
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * One logged-in PKCS#11 session per process and token (DESIGN.md #5): the
  * module (CloudHSM's, or SoftHSM2's locally) is loaded and initialised once,
- * the slot is found by its token label, and one read-write session logged in
+ * the slot is found by its token label (or, when configured, taken by its
+ * ID, and its token's label checked), and one read-write session logged in
  * as USER is shared by every HSM key of the process.
  *
  * A PKCS#11 session runs one operation at a time, so every use goes through
@@ -28,6 +29,12 @@ export interface Pkcs11SessionOptions {
   readonly modulePath: string;
   /** Label of the token, as set when it was initialised (blank padding ignored). */
   readonly tokenLabel: string;
+  /**
+   * The slot's ID (CK_SLOT_ID, as `softhsm2-util --show-slots` or the HSM's
+   * tools list it). Without it, the slot is the one whose token has the label;
+   * with it, that slot's token must have the label.
+   */
+  readonly slotId?: bigint;
   /** The USER PIN. Never logged, never put in an error. */
   readonly pin: string;
 }
@@ -265,11 +272,11 @@ export class Pkcs11Session {
   }
 
   #connect(): void {
-    const { modulePath, tokenLabel, pin } = this.#options;
+    const { modulePath, tokenLabel, pin, slotId } = this.#options;
     const pkcs11 = acquireModule(modulePath);
     let session: Pkcs11Handle | undefined;
     try {
-      const slot = findSlot(pkcs11, tokenLabel);
+      const slot = findSlot(pkcs11, tokenLabel, slotId);
       session = pkcs11.C_OpenSession(slot, pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION);
       try {
         pkcs11.C_Login(session, pkcs11js.CKU_USER, pin);
@@ -315,14 +322,29 @@ export class Pkcs11Session {
   }
 }
 
-function findSlot(pkcs11: Pkcs11, tokenLabel: string): Pkcs11Handle {
+function findSlot(pkcs11: Pkcs11, tokenLabel: string, slotId?: bigint): Pkcs11Handle {
   const wanted = normaliseTokenLabel(tokenLabel);
   for (const slot of pkcs11.C_GetSlotList(true)) {
+    if (slotId !== undefined && slotIdOf(slot) !== slotId) continue;
     const info = pkcs11.C_GetTokenInfo(slot);
-    if ((info.flags & pkcs11js.CKF_TOKEN_INITIALIZED) === 0) continue;
-    if (normaliseTokenLabel(info.label) === wanted) return slot;
+    const initialised = (info.flags & pkcs11js.CKF_TOKEN_INITIALIZED) !== 0;
+    if (initialised && normaliseTokenLabel(info.label) === wanted) return slot;
+    if (slotId !== undefined) {
+      throw new ServiceUnavailableError(
+        `The PKCS#11 token in slot ${slotId} is ${initialised ? 'not' : 'not initialised, nor'} labelled "${wanted}".`,
+      );
+    }
   }
-  throw new ServiceUnavailableError(`No initialised PKCS#11 token is labelled "${wanted}".`);
+  throw new ServiceUnavailableError(
+    slotId === undefined
+      ? `No initialised PKCS#11 token is labelled "${wanted}".`
+      : `No PKCS#11 slot with ID ${slotId} has a token.`,
+  );
+}
+
+/** The CK_SLOT_ID of a slot handle (a native unsigned long, little-endian on the platforms Arca runs on). */
+export function slotIdOf(slot: Pkcs11Handle): bigint {
+  return slot.length >= 8 ? slot.readBigUInt64LE(0) : BigInt(slot.readUInt32LE(0));
 }
 
 const shared = new Map<string, Promise<Pkcs11Session>>();
@@ -338,12 +360,12 @@ export type Pkcs11PinSource = string | (() => Promise<string>);
 export function sharedPkcs11Session(
   options: Omit<Pkcs11SessionOptions, 'pin'> & { readonly pin: Pkcs11PinSource },
 ): Promise<Pkcs11Session> {
-  const key = `${options.modulePath}\n${normaliseTokenLabel(options.tokenLabel)}`;
+  const key = `${options.modulePath}\n${normaliseTokenLabel(options.tokenLabel)}\n${options.slotId ?? ''}`;
   let session = shared.get(key);
   if (session === undefined) {
     const { pin } = options;
     session = (typeof pin === 'string' ? Promise.resolve(pin) : pin()).then((resolved) =>
-      Pkcs11Session.open({ modulePath: options.modulePath, tokenLabel: options.tokenLabel, pin: resolved }),
+      Pkcs11Session.open({ ...options, pin: resolved }),
     );
     shared.set(key, session);
     session.catch(() => shared.delete(key));
