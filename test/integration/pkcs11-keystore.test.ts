@@ -257,6 +257,36 @@ describe('RSA-HSM', () => {
     });
   }
 
+  it('RSA1_5 with bad padding: a synthetic plaintext, fixed for the key and the ciphertext (implicit rejection)', async () => {
+    const hsm = await store.open(key.handle);
+    const other = await store.open((await store.generateKey({ kty: 'RSA-HSM', keySize: 2048 })).handle);
+    // Below the modulus (first byte 0), so the raw operation succeeds; the padding is noise.
+    const garbage = randomBytes(256).fill(0, 0, 1);
+    const first = await hsm.decrypt('RSA1_5', garbage);
+    assert.ok(first.length <= 256 - 11);
+    assert.ok((await hsm.decrypt('RSA1_5', garbage)).equals(first), 'deterministic');
+    assert.ok((await hsm.unwrapKey('RSA1_5', garbage)).equals(first), 'unwrapKey alike');
+    const another = randomBytes(256).fill(0, 0, 1);
+    assert.ok(!(await hsm.decrypt('RSA1_5', another)).equals(first) || first.length === 0);
+    assert.ok(
+      !(await other.decrypt('RSA1_5', garbage)).equals(first) || first.length === 0,
+      'bound to the key',
+    );
+    // A token without raw RSA falls back to its own PKCS#1 v1.5 decryption, where a bad padding is a 400.
+    session.lacks.add('CKM_RSA_X_509');
+    try {
+      await assert.rejects(hsm.decrypt('RSA1_5', garbage), BadParameterError);
+      const plaintext = randomBytes(16);
+      const ciphertext = publicEncrypt(
+        { key: publicKeyOf(key), padding: constants.RSA_PKCS1_PADDING },
+        plaintext,
+      );
+      assert.deepEqual(await hsm.decrypt('RSA1_5', ciphertext), plaintext);
+    } finally {
+      session.lacks.delete('CKM_RSA_X_509');
+    }
+  });
+
   it('decrypts what node:crypto encrypts with the public JWK (RSA-OAEP, RSA-OAEP-256, RSA1_5)', async () => {
     const hsm = await store.open(key.handle);
     const cases = [
@@ -274,7 +304,17 @@ describe('RSA-HSM', () => {
       assert.deepEqual(await hsm.decrypt(algorithm, own.ciphertext), Buffer.from('round trip'));
       const wrapped = await hsm.wrapKey(algorithm, randomBytes(32));
       assert.equal((await hsm.unwrapKey(algorithm, wrapped)).length, 32);
-      await assert.rejects(hsm.decrypt(algorithm, flipped(own.ciphertext, 10)), BadParameterError, algorithm);
+      if (algorithm === 'RSA1_5') {
+        // Implicit rejection: not an error, and not the plaintext.
+        const synthetic = await hsm.decrypt(algorithm, flipped(own.ciphertext, 10));
+        assert.ok(!synthetic.equals(Buffer.from('round trip')));
+      } else {
+        await assert.rejects(
+          hsm.decrypt(algorithm, flipped(own.ciphertext, 10)),
+          BadParameterError,
+          algorithm,
+        );
+      }
       await assert.rejects(hsm.decrypt(algorithm, own.ciphertext.subarray(1)), BadParameterError, algorithm);
     }
     await assert.rejects(hsm.encrypt('RSA-OAEP', randomBytes(256 - 41)), BadParameterError);

@@ -14,7 +14,7 @@ import { describe, it } from 'node:test';
 import {
   decodePkcs1v15ImplicitRejection,
   privateExponentDigest,
-} from '#lib/keys/software/pkcs1v15-implicit-rejection.ts';
+} from '#lib/keys/pkcs1v15-implicit-rejection.ts';
 
 /**
  * OpenSSL's published test keys and vectors for the implicit rejection of

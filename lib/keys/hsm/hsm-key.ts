@@ -5,6 +5,7 @@
  * BadParameterError; messages never carry key material or plaintext.
  */
 import {
+  createHash,
   createPublicKey,
   constants as cryptoConstants,
   type JsonWebKeyInput,
@@ -18,6 +19,7 @@ import type {
   PublicJwk,
   SignatureAlgorithm,
 } from '#lib/keys/key-operations.ts';
+import { decodePkcs1v15ImplicitRejection } from '#lib/keys/pkcs1v15-implicit-rejection.ts';
 import { nonNull, oaepDecode } from './oaep-decode.ts';
 import {
   ENCRYPTIONS,
@@ -60,6 +62,7 @@ const TRANSIENT_SECRET = [
 
 /** What the session remembers when the token refuses CKM_RSA_PKCS_OAEP with SHA-256. */
 const LACKS_OAEP_SHA256 = 'CKM_RSA_PKCS_OAEP with SHA-256';
+const LACKS_RSA_X_509 = 'CKM_RSA_X_509';
 
 /** An HSM key: the operations of KeyOperations, performed inside the token. */
 export class HsmKey implements KeyOperations {
@@ -289,6 +292,7 @@ export class HsmKey implements KeyOperations {
     if (ciphertext.length !== this.size) {
       throw new BadParameterError(`A ciphertext of ${algorithm} is ${this.size} bytes with this key`);
     }
+    if (scheme.family === 'rsa-pkcs1') return this.#pkcs1v15Decrypt(algorithm, ciphertext);
     const mechanism = rsaEncryptionMechanism(scheme);
     return this.#use(
       `decrypt with ${algorithm}`,
@@ -309,6 +313,59 @@ export class HsmKey implements KeyOperations {
         return oaepDecode(encoded, 'sha256', algorithm);
       },
       // SoftHSM2 answers CKR_GENERAL_ERROR when the padding does not check out.
+      ['CKR_GENERAL_ERROR'],
+    );
+  }
+
+  /**
+   * RSA1_5 with implicit rejection, as software keys do it
+   * (pkcs1v15-implicit-rejection.ts): an invalid padding yields a synthetic
+   * plaintext, deterministic for the key and the ciphertext, never an error,
+   * so there is no padding oracle. A token's own CKM_RSA_PKCS would answer a
+   * bad padding with an error, which is that oracle.
+   *
+   * The raw RSA operation (CKM_RSA_X_509) is the token's. The key from which
+   * the synthetic message is derived must be secret, bound to the key and
+   * fixed: the draft takes SHA-256(d), which never leaves the token, so here
+   * it is SHA-256 of the token's RSASSA-PKCS1-v1_5 signature (deterministic,
+   * and made only with d) over SHA-256 of the ciphertext. Both private
+   * operations run for every ciphertext, valid or not. A token without
+   * CKM_RSA_X_509 falls back to CKM_RSA_PKCS, and then a bad padding is a 400.
+   */
+  #pkcs1v15Decrypt(algorithm: EncryptionAlgorithm, ciphertext: Buffer): Promise<Buffer> {
+    const operation = `decrypt with ${algorithm}`;
+    return this.#use(
+      operation,
+      (p, s, refs) => {
+        if (!this.session.lacks.has(LACKS_RSA_X_509)) {
+          try {
+            const derivation = { family: 'rsa-pkcs1', hash: 'sha256' } as const;
+            p.C_SignInit(s, rsaSignatureMechanism(derivation), refs.key);
+            const digest = createHash('sha256').update(ciphertext).digest();
+            const signature = Buffer.from(
+              p.C_Sign(s, rsaSignatureInput(derivation, digest), Buffer.alloc(this.size)),
+            );
+            const derivationKey = createHash('sha256').update(signature).digest();
+            signature.fill(0);
+            p.C_DecryptInit(s, { mechanism: ck.CKM_RSA_X_509 }, refs.key);
+            const raw = Buffer.from(p.C_Decrypt(s, ciphertext, Buffer.alloc(this.size)));
+            const encoded = leftPad(raw, this.size);
+            try {
+              return decodePkcs1v15ImplicitRejection(encoded, ciphertext, derivationKey);
+            } finally {
+              raw.fill(0);
+              encoded.fill(0);
+              derivationKey.fill(0);
+            }
+          } catch (error) {
+            if (ckrOf(error) !== 'CKR_MECHANISM_INVALID') throw error;
+            this.session.lacks.add(LACKS_RSA_X_509);
+          }
+        }
+        p.C_DecryptInit(s, rsaEncryptionMechanism({ family: 'rsa-pkcs1' }), refs.key);
+        return Buffer.from(p.C_Decrypt(s, ciphertext, Buffer.alloc(this.size)));
+      },
+      // SoftHSM2 answers CKR_GENERAL_ERROR when the padding does not check out (the fallback only).
       ['CKR_GENERAL_ERROR'],
     );
   }

@@ -58,11 +58,11 @@ import type {
   SignatureAlgorithm,
 } from '#lib/keys/key-operations.ts';
 import { mgf1 } from '#lib/keys/mgf1.ts';
-import { CURVES, curveOfOpensslName, publicJwkOf } from '#lib/keys/software/key-generation.ts';
 import {
   decodePkcs1v15ImplicitRejection,
   privateExponentDigest,
-} from '#lib/keys/software/pkcs1v15-implicit-rejection.ts';
+} from '#lib/keys/pkcs1v15-implicit-rejection.ts';
+import { CURVES, curveOfOpensslName, publicJwkOf } from '#lib/keys/software/key-generation.ts';
 
 /** The operations a key's key_ops may allow (import and export are not operations on a key version). */
 export const KEY_OPERATIONS = ['encrypt', 'decrypt', 'sign', 'verify', 'wrapKey', 'unwrapKey'] as const;

@@ -54,7 +54,10 @@ export function privateExponentDigest(privateExponent: Buffer, k: number): Buffe
  * Removes the EME-PKCS1-v1_5 padding (RFC 8017 7.2.2) from em, the k-byte
  * output of the raw RSA operation on ciphertext, with implicit rejection: if
  * the padding is invalid, the synthetic message of this key and ciphertext is
- * returned instead of an error. exponentDigest is privateExponentDigest(d, k).
+ * returned instead of an error. exponentDigest is privateExponentDigest(d, k),
+ * as the draft has it; an HSM key, whose d never leaves the token, passes a
+ * secret of the same role made there (hsm-key.ts: 32 bytes, fixed for the
+ * key and the ciphertext, made only with the private key).
  * Throws only when called wrongly (sizes), never because of the block's content.
  */
 export function decodePkcs1v15ImplicitRejection(
