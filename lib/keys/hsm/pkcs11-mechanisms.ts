@@ -6,8 +6,9 @@
  *
  * Mechanisms:
  * - RSA: RS* sign CKM_RSA_PKCS over DigestInfo||digest; PS* CKM_RSA_PKCS_PSS
- *   (hashAlg, MGF1 of the same hash, sLen = hash length); RSA1_5 CKM_RSA_PKCS;
- *   RSA-OAEP CKM_RSA_PKCS_OAEP (SHA-1); RSA-OAEP-256 CKM_RSA_PKCS_OAEP
+ *   (hashAlg, MGF1 of the same hash, sLen = hash length); RSA1_5 encrypt
+ *   CKM_RSA_PKCS, decrypt CKM_RSA_X_509 with implicit rejection (hsm-key.ts;
+ *   CKM_RSA_PKCS on a token without raw RSA); RSA-OAEP CKM_RSA_PKCS_OAEP (SHA-1); RSA-OAEP-256 CKM_RSA_PKCS_OAEP
  *   (SHA-256). wrapKey/unwrapKey are encrypt/decrypt of the key bytes.
  *   A token that refuses OAEP with SHA-256 (SoftHSM2 2.6 allows SHA-1 only)
  *   decrypts with CKM_RSA_X_509 inside the token and the OAEP padding is
