@@ -899,10 +899,27 @@ describe('backup and restore under the trusted backup key (ARCA_PKCS11_BACKUP_KE
     await backupStore.destroy(other.handle);
   });
 
-  it('a backup key missing from the token is a 503, not a 500', async () => {
+  it('a backup key missing from the token, or not trusted, is a 503 saying so, not a 500', async () => {
     const elsewhere = new Pkcs11KeyStore(session, { backupKeyLabel: 'no-such-backup-key' });
     const key = await elsewhere.generateKey({ kty: 'EC-HSM', curve: 'P-256' });
-    await assert.rejects(elsewhere.exportForBackup(key.handle), ServiceUnavailableError);
+    await assert.rejects(
+      elsewhere.exportForBackup(key.handle),
+      (error: unknown) => error instanceof ServiceUnavailableError && /missing/.test(error.message),
+    );
+    // A key the crypto user made under that label: not trusted, so not a backup key.
+    await session.run((p, s) =>
+      p.C_GenerateKey(s, { mechanism: ck.CKM_AES_KEY_GEN }, [
+        { type: ck.CKA_VALUE_LEN, value: 32 },
+        { type: ck.CKA_TOKEN, value: true },
+        { type: ck.CKA_LABEL, value: 'no-such-backup-key' },
+        { type: ck.CKA_WRAP, value: true },
+      ]),
+    );
+    await assert.rejects(
+      elsewhere.exportForBackup(key.handle),
+      (error: unknown) =>
+        error instanceof ServiceUnavailableError && /not marked trusted/.test(error.message),
+    );
     await elsewhere.destroy(key.handle);
   });
 });

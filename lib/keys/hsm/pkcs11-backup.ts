@@ -64,7 +64,15 @@ function backupKey(p: Pkcs11, s: Pkcs11Handle, label: string): Pkcs11Handle {
       `The HSM's backup key (label ${label}) is ${found.length === 0 ? 'missing' : 'not unique'} in the token.`,
     );
   }
-  return found[0] as Pkcs11Handle;
+  const key = found[0] as Pkcs11Handle;
+  const trusted = p.C_GetAttributeValue(s, key, [{ type: ck.CKA_TRUSTED }])[0]?.value;
+  if (!Buffer.isBuffer(trusted) || trusted[0] !== 1) {
+    throw new ServiceUnavailableError(
+      `The HSM's backup key (label ${label}) is not marked trusted (CKA_TRUSTED), which only the token's ` +
+        'security officer (a CloudHSM admin) can set: HSM keys wrap under no other key.',
+    );
+  }
+  return key;
 }
 
 /** C_WrapKey of a handle's private (or secret) object under the backup key. */
