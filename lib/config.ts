@@ -74,6 +74,13 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 
+/** A PKCS#11 slot ID (CK_SLOT_ID, 64 bits) written in decimal or 0x hex; undefined when it is none. */
+export function parseSlotId(value: string): bigint | undefined {
+  if (!/^(\d{1,20}|0x[0-9a-fA-F]{1,16})$/.test(value)) return undefined;
+  const id = BigInt(value);
+  return id < 2n ** 64n ? id : undefined;
+}
+
 export function parseConfig(env: Env): Config {
   const problems: string[] = [];
   const text = (name: string, fallback?: string): string => {
@@ -84,9 +91,11 @@ export function parseConfig(env: Env): Config {
   const optional = (name: string): string | undefined => env[name] || undefined;
   const slot = (value: string | undefined): bigint | undefined => {
     if (value === undefined) return undefined;
-    if (/^(\d{1,20}|0x[0-9a-fA-F]{1,16})$/.test(value) && BigInt(value) < 2n ** 64n) return BigInt(value);
-    problems.push('ARCA_PKCS11_SLOT: must be a slot ID, a whole number (decimal, or hex with 0x)');
-    return undefined;
+    const id = parseSlotId(value);
+    if (id === undefined) {
+      problems.push('ARCA_PKCS11_SLOT: must be a slot ID, a whole number (decimal, or hex with 0x)');
+    }
+    return id;
   };
   const url = (name: string, value: string | undefined): string | undefined => {
     if (value !== undefined && !URL.canParse(value)) problems.push(`${name}: must be a URL`);

@@ -4,6 +4,7 @@ import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { parseSlotId } from '#lib/config.ts';
 import { type OperationFunctionProps, wildcardArnFinding } from './operation-function.ts';
 
 /**
@@ -418,7 +419,9 @@ export class KeyHsm extends Construct {
     check(securityGroupIds, /^sg-[0-9a-f]+$/, 'hsmSecurityGroupIds');
     if (!existsSync(pkcs11jsBinary)) throw new Error(`arca:pkcs11jsBinary: no file at ${pkcs11jsBinary}`);
     const { backupKeyLabel, slotId } = settings;
-    if (slotId !== undefined) check([slotId], /^(\d{1,19}|0x[0-9a-fA-F]{1,16})$/, 'pkcs11Slot');
+    if (slotId !== undefined && parseSlotId(slotId) === undefined) {
+      throw new Error(`arca:pkcs11Slot: "${slotId}" is not a slot ID (decimal, or hex with 0x)`);
+    }
     if (backupKeyLabel !== undefined && !/^[\x21-\x7e][\x20-\x7e]{0,126}$/.test(backupKeyLabel)) {
       throw new Error(`arca:pkcs11BackupKey: "${backupKeyLabel}" is not a key label (printable ASCII)`);
     }

@@ -727,15 +727,17 @@ describe('backup and restore under the trusted backup key (ARCA_PKCS11_BACKUP_KE
   });
 
   /** Every token object carrying `label`, with its class. */
-  const objectsLabelled = (objectLabel: string) =>
+  /** How many objects of the token match the template. */
+  const countObjects = (template: { type: number; value: unknown }[]) =>
     session.run((p, s) => {
-      p.C_FindObjectsInit(s, [{ type: ck.CKA_LABEL, value: objectLabel }]);
+      p.C_FindObjectsInit(s, template as Parameters<Pkcs11['C_FindObjectsInit']>[1]);
       try {
-        return p.C_FindObjects(s, 16).length;
+        return p.C_FindObjects(s, 4096).length;
       } finally {
         p.C_FindObjectsFinal(s);
       }
     });
+  const objectsLabelled = (objectLabel: string) => countObjects([{ type: ck.CKA_LABEL, value: objectLabel }]);
 
   const wrapUntrusted = (handle: string) => wrapUnderUntrustedKey(session, handle);
 
@@ -869,15 +871,7 @@ describe('backup and restore under the trusted backup key (ARCA_PKCS11_BACKUP_KE
     const other = await backupStore.generateKey({ kty: 'RSA-HSM', keySize: 2048 });
     const backup = await backupStore.exportForBackup(original.handle);
     const spec = { kty: original.kty, publicJwk: original.publicJwk };
-    const tokenObjects = () =>
-      session.run((p, s) => {
-        p.C_FindObjectsInit(s, [{ type: ck.CKA_TOKEN, value: true }]);
-        try {
-          return p.C_FindObjects(s, 4096).length;
-        } finally {
-          p.C_FindObjectsFinal(s);
-        }
-      });
+    const tokenObjects = () => countObjects([{ type: ck.CKA_TOKEN, value: true }]);
     const before = await tokenObjects();
     const bytes = Buffer.from(backup.wrapped, 'base64');
     bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1;

@@ -333,9 +333,8 @@ export class HsmKey implements KeyOperations {
    * CKM_RSA_X_509 falls back to CKM_RSA_PKCS, and then a bad padding is a 400.
    */
   #pkcs1v15Decrypt(algorithm: EncryptionAlgorithm, ciphertext: Buffer): Promise<Buffer> {
-    const operation = `decrypt with ${algorithm}`;
     return this.#use(
-      operation,
+      `decrypt with ${algorithm}`,
       (p, s, refs) => {
         if (!this.session.lacks.has(LACKS_RSA_X_509)) {
           try {

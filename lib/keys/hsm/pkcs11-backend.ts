@@ -2,7 +2,7 @@ import { BadParameterError } from '#lib/errors.ts';
 import type { KeyBackend } from '#lib/keys/key-backends.ts';
 import { factsOf, publicJwkOfFacts } from '#lib/keys/key-facts.ts';
 import type { CurveName } from '#lib/keys/key-operations.ts';
-import type { WrappedHsmKey } from './pkcs11-backup.ts';
+import { decodeWrapped, encodeWrapped } from './pkcs11-backup.ts';
 import { octKeyBits } from './pkcs11-import.ts';
 import {
   type HsmKey,
@@ -70,17 +70,10 @@ export function pkcs11Backend(session: Pkcs11Session, options: Pkcs11KeyStoreOpt
       return key;
     },
     async exportForBackup(_facts, privatePart) {
-      const wrapped = await store.exportForBackup(privatePart.toString('utf8'));
-      return Buffer.from(JSON.stringify(wrapped));
+      return encodeWrapped(await store.exportForBackup(privatePart.toString('utf8')));
     },
     async importFromBackup(facts, exported) {
-      let backup: WrappedHsmKey;
-      try {
-        backup = JSON.parse(exported.toString('utf8'));
-      } catch {
-        throw new BadParameterError('Backup blob is corrupt or is not a key backup made by this service.');
-      }
-      const handle = await store.restoreFromBackup(backup, {
+      const handle = await store.restoreFromBackup(decodeWrapped(exported), {
         kty: facts.kty as HsmKeyType,
         publicJwk: publicJwkOfFacts(facts),
       });

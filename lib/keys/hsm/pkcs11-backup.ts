@@ -22,7 +22,6 @@
  * and cannot be backed up: the token says CKR_KEY_UNEXTRACTABLE, which is
  * turned into a BadParameterError that says so.
  */
-import { randomBytes } from 'node:crypto';
 import { BadParameterError, ServiceUnavailableError } from '#lib/errors.ts';
 import type { CurveName, PublicJwk } from '#lib/keys/key-operations.ts';
 import {
@@ -35,7 +34,7 @@ import {
   type Template,
 } from './pkcs11-import.ts';
 import type { HsmKeyType } from './pkcs11-mechanisms.ts';
-import { findKey, findObjects, idOf, rsaPublicJwk } from './pkcs11-objects.ts';
+import { findKey, findObjects, idOf, newHandle, rsaPublicJwk } from './pkcs11-objects.ts';
 import { ck, ckrOf, type Pkcs11, type Pkcs11Handle } from './pkcs11-session.ts';
 
 /** A PKCS#8 RSA-4096 private key wrapped with padding is about 2.4 KB. */
@@ -50,6 +49,32 @@ export interface WrappedHsmKey {
   readonly wrappingKey: string;
   /** base64 of the wrapped private (or secret) key. */
   readonly wrapped: string;
+}
+
+const corrupt = () =>
+  new BadParameterError('Backup blob is corrupt or is not a key backup made by this service.');
+
+/** The bytes a backup carries for a version. */
+export function encodeWrapped(wrapped: WrappedHsmKey): Buffer {
+  return Buffer.from(JSON.stringify(wrapped));
+}
+
+/** A version as a backup carries it; anything else is a corrupt backup (400). */
+export function decodeWrapped(bytes: Buffer): WrappedHsmKey {
+  let decoded: Partial<WrappedHsmKey> | null;
+  try {
+    decoded = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw corrupt();
+  }
+  if (
+    decoded?.mechanism !== 'CKM_AES_KEY_WRAP_PAD' ||
+    typeof decoded.wrappingKey !== 'string' ||
+    typeof decoded.wrapped !== 'string'
+  ) {
+    throw corrupt();
+  }
+  return decoded as WrappedHsmKey;
 }
 
 /** The trusted backup key of the token: exactly one AES key with this label. */
@@ -121,17 +146,13 @@ export function unwrapFromBackup(
   label: string,
   making: (handle: string) => void,
 ): string {
-  if (backup.mechanism !== 'CKM_AES_KEY_WRAP_PAD' || typeof backup.wrapped !== 'string') {
-    throw new BadParameterError('Backup blob is corrupt or is not a key backup made by this service.');
-  }
   if (backup.wrappingKey !== label) {
     throw new BadParameterError(
       `This backup of an HSM key was wrapped by the backup key ${backup.wrappingKey}, which is not this ` +
         "deployment's: it restores only where that key is.",
     );
   }
-  const id = randomBytes(16);
-  const handle = `arca-${id.toString('hex')}`;
+  const { handle, id } = newHandle();
   const { privateKey, publicKey } = keyObjectTemplates(handle, id, true);
   const wrapping = backupKey(p, s, label);
   making(handle);

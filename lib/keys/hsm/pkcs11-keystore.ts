@@ -20,7 +20,6 @@
  * Every refusal of input is a BadParameterError; messages never carry key
  * material, plaintext or the PIN.
  */
-import { randomBytes } from 'node:crypto';
 import { BadParameterError, ServiceUnavailableError } from '#lib/errors.ts';
 import type { CurveName, PublicJwk } from '#lib/keys/key-operations.ts';
 import { HsmKey } from './hsm-key.ts';
@@ -43,6 +42,7 @@ import {
   findObjects,
   idOf,
   keyTypeOf,
+  newHandle,
   rsaPublicJwk,
   ulong,
 } from './pkcs11-objects.ts';
@@ -110,8 +110,7 @@ export class Pkcs11KeyStore {
    * CKA_WRAP_WITH_TRUSTED true; CKA_EXTRACTABLE only with a backup key.
    */
   async generateKey(spec: HsmKeySpec): Promise<GeneratedHsmKey> {
-    const id = randomBytes(16);
-    const handle = `arca-${id.toString('hex')}`;
+    const { handle, id } = newHandle();
     const { privateKey, publicKey } = keyObjectTemplates(handle, id, this.backsUp);
 
     if (spec.kty === 'RSA-HSM') {
@@ -189,8 +188,7 @@ export class Pkcs11KeyStore {
    * touched; should a creation fail half-way, what was made is destroyed.
    */
   async importKey(jwk: unknown): Promise<GeneratedHsmKey> {
-    const id = randomBytes(16);
-    const handle = `arca-${id.toString('hex')}`;
+    const { handle, id } = newHandle();
     const objects = importObjects(jwk, keyObjectTemplates(handle, id, this.backsUp));
     const operation = `import an ${objects.kty} key`;
     try {

@@ -3,6 +3,7 @@
  * is both the CKA_LABEL of the key's objects and (hex after the prefix) their
  * CKA_ID; the public part of an RSA or EC key is read from the token as a JWK.
  */
+import { randomBytes } from 'node:crypto';
 import { BadParameterError, NotFoundError, ServiceUnavailableError } from '#lib/errors.ts';
 import type { CurveName, PublicJwk } from '#lib/keys/key-operations.ts';
 import { CURVES, type CurveInfo, type HsmKeyType } from './pkcs11-mechanisms.ts';
@@ -14,6 +15,12 @@ export interface KeyRefs {
   /** The private key (RSA, EC) or the secret key (AES). */
   readonly key: Pkcs11Handle;
   readonly public?: Pkcs11Handle;
+}
+
+/** A fresh handle for a new key's objects, and its CKA_ID. */
+export function newHandle(): { handle: string; id: Buffer } {
+  const id = randomBytes(16);
+  return { handle: `arca-${id.toString('hex')}`, id };
 }
 
 export function idOf(handle: string): Buffer {
